@@ -1,0 +1,165 @@
+"""The ``akhbar`` command line: settings are read once here and handed to each component."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from akhbar.settings import Settings
+
+SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples" / "articles"  # the bundled demo articles
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("kafka", "elastic_transport", "aiokafka", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
+    """akhbar: Arabic news from feeds through Kafka and enrichment into Elasticsearch."""
+    _setup_logging(verbose)
+    ctx.obj = Settings()
+
+
+def _settings() -> Settings:
+    obj = click.get_current_context().obj
+    assert isinstance(obj, Settings)
+    return obj
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--watch", is_flag=True, help="Keep watching the folders for new or changed files.")
+@click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
+def produce(paths: tuple[Path, ...], watch: bool, progress: bool) -> None:
+    """Validate articles and put them on the raw topic. PATHS: JSON-lines files, folders of article files
+    (.json/.jsonl/.txt/.html), or - for JSON lines on stdin. Rejected input goes to the dead-letter topic."""
+    from akhbar.run import run_producer
+
+    s = _settings()
+    stats = run_producer(s, list(paths) or [Path("-")], watch=watch, progress=progress)
+    click.echo(f"read {stats.read}, produced {stats.produced}, dead-lettered {stats.dead_lettered}", err=True)
+
+
+@cli.command()
+@click.option("--loglevel", default="info", show_default=True)
+def process(loglevel: str) -> None:
+    """Run the faust enrichment worker (articles.raw -> articles.enriched / articles.dlq)."""
+    from akhbar.run import run_processor
+
+    run_processor(_settings(), loglevel=loglevel)
+
+
+@cli.command()
+@click.option("--idle-exit", type=float, default=None, help="Exit after this many seconds without records.")
+def sink(idle_exit: float | None) -> None:
+    """Run the Elasticsearch sink worker (articles.enriched -> index alias)."""
+    from akhbar.run import run_sink
+
+    stats = run_sink(_settings(), idle_exit_s=idle_exit)
+    click.echo(f"indexed {stats.indexed}, dead-lettered {stats.dead_lettered}, bulks {stats.bulks}", err=True)
+
+
+@cli.command()
+@click.option(
+    "--dlq",
+    "dlq_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write rejected lines here as dead-letter JSON records.",
+)
+def enrich(dlq_path: Path | None) -> None:
+    """Enrich JSON lines from stdin to stdout with the processor's chain (no Kafka, no Elasticsearch).
+
+    Each input line is an article object (any form `akhbar produce` accepts). Output: one enriched JSON
+    object per valid line; rejects go to --dlq (or a one-line reason on stderr)."""
+    from akhbar.run import run_enrich
+
+    ok, rejected = run_enrich(_settings(), sys.stdin.buffer, sys.stdout, dlq_path)
+    click.echo(f"enriched {ok}, rejected {rejected}", err=True)
+
+
+@cli.command()
+@click.argument("query")
+@click.option("-n", "--size", default=10, show_default=True)
+@click.option("--source", default=None, help="Only articles from this source.")
+@click.option("--json", "as_json", is_flag=True, help="Raw hits as JSON.")
+def search(query: str, size: int, source: str | None, as_json: bool) -> None:
+    """Search the index: top hits with highlighted snippets; spelling variants match."""
+    from akhbar.search import print_hits, search_articles
+
+    s = _settings()
+    result = search_articles(s, query, size=size, source=source)
+    print_hits(result, as_json=as_json)
+
+
+@cli.command()
+@click.option(
+    "--watch",
+    "watch_dir",
+    type=click.Path(path_type=Path),
+    default=SAMPLES_DIR,
+    show_default=True,
+    help="Folder the producer watches.",
+)
+@click.option("--exit-when-idle", is_flag=True, help="Stop once everything in the folder is indexed.")
+@click.option("--stack/--no-stack", "with_stack", default=True, help="Start the local Kafka + Elasticsearch.")
+def up(watch_dir: Path, exit_when_idle: bool, with_stack: bool) -> None:
+    """The whole pipeline on this machine: stack + producer (watching a folder) + processor + sink."""
+    from akhbar.pipeline import run_pipeline
+
+    sys.exit(run_pipeline(_settings(), watch_dir, exit_when_idle=exit_when_idle, with_stack=with_stack))
+
+
+@cli.group()
+def train() -> None:
+    """Train the shipped models."""
+
+
+@cli.group(name="eval")
+def evaluate() -> None:
+    """Measure the models."""
+
+
+def _register_optional(group: click.Group, module: str, attr: str, name: str) -> None:
+    """Add a command from akhbar.commands.<module> (the NER and topic commands)."""
+    import importlib
+
+    try:
+        mod: Any = importlib.import_module(f"akhbar.commands.{module}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"akhbar.commands.{module}":
+            raise
+        return
+    if hasattr(mod, attr):
+        group.add_command(getattr(mod, attr), name=name)
+
+
+def _register() -> None:
+    from akhbar.commands.stack import stack
+
+    cli.add_command(stack)
+    _register_optional(cli, "ner", "ner_cmd", "ner")
+    _register_optional(train, "ner", "train_ner_cmd", "ner")
+    _register_optional(evaluate, "ner", "eval_ner_cmd", "ner")
+    _register_optional(train, "topics", "train_topics_cmd", "topics")
+    _register_optional(evaluate, "topics", "eval_topics_cmd", "topics")
+
+
+_register()
+
+
+def main() -> None:
+    cli(prog_name="akhbar")

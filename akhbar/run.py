@@ -1,0 +1,150 @@
+"""Entry points of the three workers and of ``akhbar enrich``: settings in, component wired and run."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any, BinaryIO
+
+import orjson
+
+from akhbar.settings import Settings
+from akhbar.wiring import enrich_config, ensure_topics, es_client, faust_broker, faust_credentials, kafka_client_config
+from processors.app import ProcessorConfig, run_worker
+from processors.enrich import Rejected, enrich, parse_raw_message
+from producers.kafka import ArticleProducer, ProduceStats, produce_items
+from producers.prepare import prepare
+from producers.sources import DirectorySource, JsonLinesSource, SourceItem, read_article_file
+from schemas import RawArticle, dead_letter
+from sinks.batch import Batcher
+from sinks.consumer import SinkStats, SinkWorker
+from sinks.elasticsearch import ElasticsearchSink, Item
+from sinks.index import ensure_index
+
+log = logging.getLogger(__name__)
+
+
+def _items(paths: list[Path], watch: bool, stopper: list[DirectorySource]) -> Iterator[SourceItem]:
+    for path in paths:
+        if str(path) == "-":
+            yield from JsonLinesSource.open("-")
+        elif path.is_dir():
+            src = DirectorySource(path, watch=watch)
+            stopper.append(src)
+            yield from src
+        elif path.suffix.lower() in (".jsonl", ".ndjson"):
+            yield from JsonLinesSource.open(path)
+        else:
+            yield from read_article_file(path)
+
+
+def run_producer(s: Settings, paths: list[Path], *, watch: bool = False, progress: bool = True) -> ProduceStats:
+    ensure_topics(s.kafka)
+    watchers: list[DirectorySource] = []
+
+    def on_term(signum: int, _frame: Any) -> None:
+        for w in watchers:
+            w.stop()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    bar: Any = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(unit=" articles", desc="produce", dynamic_ncols=True)
+    with ArticleProducer(
+        kafka_client_config(s.kafka), raw_topic=s.kafka.raw_topic, dlq_topic=s.kafka.dlq_topic
+    ) as producer:
+        try:
+            produce_items(
+                _items(paths, watch, watchers),
+                producer,
+                on_item=(lambda _r: bar.update(1)) if bar is not None else None,
+            )
+        except KeyboardInterrupt:
+            log.info("producer: stopping, flushing what was read")
+            producer.flush()
+        finally:
+            if bar is not None:
+                bar.close()
+        return producer.stats
+
+
+def processor_config(s: Settings) -> ProcessorConfig:
+    return ProcessorConfig(
+        broker=faust_broker(s.kafka),
+        raw_topic=s.kafka.raw_topic,
+        enriched_topic=s.kafka.enriched_topic,
+        dlq_topic=s.kafka.dlq_topic,
+        partitions=s.kafka.partitions,
+        app_id=s.processor.app_id,
+        enrich=enrich_config(s),
+        broker_credentials=faust_credentials(s.kafka),
+    )
+
+
+def run_processor(s: Settings, *, loglevel: str = "info") -> None:
+    ensure_topics(s.kafka)
+    run_worker(processor_config(s), loglevel=loglevel)
+
+
+def run_sink(s: Settings, *, idle_exit_s: float | None = None) -> SinkStats:
+    ensure_topics(s.kafka)
+    client = es_client(s.elasticsearch)
+    ensure_index(client, s.elasticsearch.alias, replicas=s.elasticsearch.replicas)
+    batcher: Batcher[Item] = Batcher(s.sink.batch_max_count, s.sink.batch_max_bytes, s.sink.batch_max_age_s)
+    worker = SinkWorker(
+        kafka_client_config(s.kafka),
+        ElasticsearchSink(client, s.elasticsearch.alias),
+        topic=s.kafka.enriched_topic,
+        dlq_topic=s.kafka.dlq_topic,
+        group_id=s.sink.group_id,
+        batcher=batcher,
+    )
+    worker.install_signal_handlers()
+    return worker.run(idle_exit_s=idle_exit_s)
+
+
+def run_enrich(s: Settings, stdin: BinaryIO, stdout: IO[str], dlq_path: Path | None) -> tuple[int, int]:
+    """``akhbar enrich``: each stdin line through prepare (as the producer would) and the processor chain."""
+    cfg = enrich_config(s)
+    ok = rejected = 0
+    dlq = dlq_path.open("w", encoding="utf-8") if dlq_path else None
+    try:
+        for lineno, line in zip(itertools.count(1), stdin):
+            if not line.strip():
+                continue
+            item = SourceItem(origin=f"stdin:{lineno}", payload=line.rstrip(b"\r\n"))
+            prepared = prepare(item)
+            if isinstance(prepared, RawArticle):
+                try:
+                    article = enrich(parse_raw_message(orjson.dumps(prepared.model_dump())), cfg)
+                except Rejected as rej:
+                    letter = dead_letter(
+                        item.payload,
+                        reason=rej.reason,
+                        detail=rej.detail,
+                        stage="process",
+                        article_id=prepared.id,
+                        origin=item.origin,
+                    )
+                else:
+                    stdout.write(orjson.dumps(article.model_dump()).decode() + "\n")
+                    ok += 1
+                    continue
+            else:
+                letter = prepared
+            rejected += 1
+            if dlq is not None:
+                dlq.write(orjson.dumps(letter.model_dump()).decode() + "\n")
+            else:
+                log.warning("line %d rejected: %s (%s)", lineno, letter.reason, letter.detail)
+    finally:
+        if dlq is not None:
+            dlq.close()
+    stdout.flush()
+    return ok, rejected

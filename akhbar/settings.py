@@ -1,0 +1,118 @@
+"""One typed, frozen settings object, read once at the entry point and passed down.
+
+Every value can be set through an ``AKHBAR_``-prefixed environment variable (nested fields use
+``__``, e.g. ``AKHBAR_STACK__KAFKA_PORT=19092``) or a ``.env`` file in the working directory.
+Components never read the environment themselves: they receive the part of this object they need.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# --- defaults, each with its reason ------------------------------------------------------------
+DEFAULT_CACHE_DIR = Path.home() / ".cache" / "akhbar"  # downloads and environments live outside the clone
+DEFAULT_STATE_DIR = DEFAULT_CACHE_DIR / "stack"  # data and logs of the local Kafka/Elasticsearch, one place to wipe
+DEFAULT_KAFKA_PORT = 9092  # Kafka's conventional client port, what every tool tries first
+DEFAULT_KAFKA_CONTROLLER_PORT = 9093  # KRaft controller listener, next to the broker's
+DEFAULT_ES_PORT = 9200  # Elasticsearch's conventional HTTP port, what Kibana and curl expect
+DEFAULT_ES_TRANSPORT_PORT = 9300  # Elasticsearch's conventional transport port
+DEFAULT_KAFKA_HEAP_MB = 512  # one-node broker for local work; leaves memory for Elasticsearch and the workers
+DEFAULT_ES_HEAP_MB = 768  # within the 512 MB - 1 GB band a laptop node runs well in
+DEFAULT_READY_TIMEOUT_S = 120.0  # a cold Elasticsearch start on 2 cores takes 20-60 s; beyond 2 min it is broken
+
+RAW_TOPIC = "articles.raw"  # names fixed by the house plan (shared/design.md)
+ENRICHED_TOPIC = "articles.enriched"
+DLQ_TOPIC = "articles.dlq"
+INDEX_ALIAS = "akhbar-articles"
+
+
+class StackSettings(BaseModel):
+    """The local Kafka + Elasticsearch started by `akhbar stack up` (no Docker)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    state_dir: Path = DEFAULT_STATE_DIR
+    cache_dir: Path = DEFAULT_CACHE_DIR
+    host: str = "127.0.0.1"  # the local stack listens on loopback only, never on other interfaces
+    kafka_port: int = DEFAULT_KAFKA_PORT
+    kafka_controller_port: int = DEFAULT_KAFKA_CONTROLLER_PORT
+    es_port: int = DEFAULT_ES_PORT
+    es_transport_port: int = DEFAULT_ES_TRANSPORT_PORT
+    kafka_heap_mb: int = DEFAULT_KAFKA_HEAP_MB
+    es_heap_mb: int = DEFAULT_ES_HEAP_MB
+    ready_timeout_s: float = DEFAULT_READY_TIMEOUT_S
+    java_home: Path | None = None  # JDK for Kafka; None = JAVA_HOME or the newest JDK under /usr/lib/jvm
+    es_java_home: Path | None = None  # JDK >= 21 for Elasticsearch 9; None = newest under /usr/lib/jvm
+    es_user: str = "akhbar-es"  # Elasticsearch refuses root: when run as root, this user owns and runs the node
+
+
+class KafkaSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    bootstrap_servers: str = f"127.0.0.1:{DEFAULT_KAFKA_PORT}"
+    raw_topic: str = RAW_TOPIC
+    enriched_topic: str = ENRICHED_TOPIC
+    dlq_topic: str = DLQ_TOPIC
+    partitions: int = 3  # lets up to three processor/sink workers share the load
+    replication_factor: int = 1  # the local stack has one broker; set 3 on a production cluster
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = None
+
+
+class ElasticsearchSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    url: str = f"http://127.0.0.1:{DEFAULT_ES_PORT}"
+    alias: str = INDEX_ALIAS
+    replicas: int = 0  # the local stack is one node; set 1 on a production cluster
+    api_key: SecretStr | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    ca_certs: Path | None = None
+
+
+class EnrichSettings(BaseModel):
+    """How the processor enriches: which steps, which NER backend, which topic threshold."""
+
+    model_config = ConfigDict(frozen=True)
+
+    steps: tuple[str, ...] | None = None  # None = every registered step in order
+    accepted_languages: frozenset[str] = frozenset({"ar"})  # others go to the DLQ as not_arabic
+    ner_backend: Literal["auto", "shipped", "camel"] = "auto"
+    ner_camel_model_dir: Path | None = None
+    topic_threshold: float | None = None  # None = the topic model's own default
+
+
+class SinkSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    group_id: str = "akhbar-sink"  # the consumer group of every sink worker
+    batch_max_count: int = 500  # Elasticsearch's bulk sweet spot for ~5 KB news documents
+    batch_max_bytes: int = 5 * 1024 * 1024  # bulk requests of 5-15 MB are optimal; stay at the low end
+    batch_max_age_s: float = 1.0  # a lone article is searchable within ~2 s (batch age + refresh)
+
+
+class ProcessorSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    app_id: str = "akhbar-processor"  # faust app id = consumer group of the processor workers
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="AKHBAR_", env_nested_delimiter="__", env_file=".env", frozen=True, extra="ignore"
+    )
+
+    stack: StackSettings = Field(default_factory=StackSettings)
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    elasticsearch: ElasticsearchSettings = Field(default_factory=ElasticsearchSettings)
+    enrich: EnrichSettings = Field(default_factory=EnrichSettings)
+    processor: ProcessorSettings = Field(default_factory=ProcessorSettings)
+    sink: SinkSettings = Field(default_factory=SinkSettings)

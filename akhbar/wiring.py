@@ -1,0 +1,93 @@
+"""Turns the settings into the clients and configs the components take. The only place that knows both."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import ssl
+from typing import Any
+
+from elasticsearch import Elasticsearch
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from akhbar.settings import ElasticsearchSettings, KafkaSettings, Settings
+from processors.enrich import EnrichConfig
+from sinks.elasticsearch import make_client
+
+log = logging.getLogger(__name__)
+
+
+def kafka_client_config(k: KafkaSettings) -> dict[str, Any]:
+    """kafka-python keyword arguments: servers and security (secrets unwrapped only here)."""
+    cfg: dict[str, Any] = {
+        "bootstrap_servers": k.bootstrap_servers.split(","),
+        "security_protocol": k.security_protocol,
+    }
+    if k.sasl_mechanism:
+        cfg["sasl_mechanism"] = k.sasl_mechanism
+        cfg["sasl_plain_username"] = k.sasl_username
+        cfg["sasl_plain_password"] = k.sasl_password.get_secret_value() if k.sasl_password else None
+    if k.ssl_cafile:
+        cfg["ssl_cafile"] = str(k.ssl_cafile)
+    return cfg
+
+
+def faust_broker(k: KafkaSettings) -> str:
+    return ";".join(f"kafka://{server.strip()}" for server in k.bootstrap_servers.split(","))
+
+
+def faust_credentials(k: KafkaSettings) -> Any:
+    import faust
+
+    context = None
+    if k.security_protocol in ("SSL", "SASL_SSL"):
+        context = ssl.create_default_context(cafile=str(k.ssl_cafile) if k.ssl_cafile else None)
+    if k.sasl_mechanism:
+        password = k.sasl_password.get_secret_value() if k.sasl_password else ""
+        return faust.SASLCredentials(
+            username=k.sasl_username, password=password, mechanism=k.sasl_mechanism, ssl_context=context
+        )
+    if context is not None:
+        return faust.SSLCredentials(context)
+    return None
+
+
+def ensure_topics(k: KafkaSettings) -> None:
+    """Create the three topics when missing (idempotent)."""
+    admin = KafkaAdminClient(**kafka_client_config(k), client_id="akhbar-admin")
+    try:
+        existing = set(admin.list_topics())
+        wanted = [
+            NewTopic(name, num_partitions=k.partitions, replication_factor=k.replication_factor)
+            for name in (k.raw_topic, k.enriched_topic, k.dlq_topic)
+            if name not in existing
+        ]
+        if wanted:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another worker created them first
+                admin.create_topics(wanted)
+            log.info("created topics %s", [t.name for t in wanted])
+    finally:
+        admin.close()
+
+
+def es_client(es: ElasticsearchSettings) -> Elasticsearch:
+    basic = (es.username, es.password.get_secret_value()) if es.username and es.password else None
+    return make_client(
+        es.url,
+        api_key=es.api_key.get_secret_value() if es.api_key else None,
+        basic_auth=basic,
+        ca_certs=str(es.ca_certs) if es.ca_certs else None,
+    )
+
+
+def enrich_config(s: Settings) -> EnrichConfig:
+    e = s.enrich
+    return EnrichConfig(
+        steps=e.steps,
+        accepted_languages=e.accepted_languages,
+        ner_backend=e.ner_backend,
+        ner_camel_model_dir=str(e.ner_camel_model_dir) if e.ner_camel_model_dir else None,
+        topic_threshold=e.topic_threshold,
+    )

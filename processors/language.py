@@ -1,0 +1,58 @@
+"""Which language an Arabic-script text is in: Arabic, Persian, Urdu, other Arabic-script, Latin, unknown.
+
+Letters used only outside Arabic (پ چ ژ گ ک ی for Persian; ٹ ڈ ڑ ں ے ھ for Urdu) and very frequent
+function words decide; Arabic's own markers are ك ي ة ى and its function words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+LATIN = re.compile("[A-Za-z\u00c0-\u024f]")
+LETTER = re.compile(r"[^\W\d_]")
+MIN_SCRIPT_SHARE = 0.3  # under 30% Arabic-script letters, the text is mostly another script
+URDU_ONLY = frozenset("ٹڈڑںےۓھۃہ")
+URDU_MIN_SHARE = 0.01  # Urdu-only letters are this frequent in any Urdu sentence, and absent from Arabic
+PERSIAN_MARKERS = frozenset("پچژگکی")
+ARABIC_MARKERS = frozenset("كيةى")
+ARABIC_WORDS = frozenset(
+    ["في", "من", "على", "إلى", "الى", "أن", "ان", "التي", "الذي", "عن", "مع", "هذا", "هذه", "كان", "قال", "بين", "بعد"]
+)
+PERSIAN_WORDS = frozenset(["است", "این", "را", "که", "می", "برای", "با", "از", "آن", "شد", "کرد", "یک"])
+URDU_WORDS = frozenset(["کے", "کی", "ہے", "میں", "اور", "سے", "کو", "نے", "پر", "ہیں"])
+
+
+@dataclass(frozen=True)
+class LanguageGuess:
+    language: str
+    arabic_ratio: float  # share of letters that are Arabic-script
+
+
+def detect_language(text: str) -> LanguageGuess:
+    letters = LETTER.findall(text[:20_000])
+    if not letters:
+        return LanguageGuess("unknown", 0.0)
+    arabic = sum(1 for c in letters if ARABIC_SCRIPT.match(c))
+    ratio = arabic / len(letters)
+    if ratio < MIN_SCRIPT_SHARE:
+        latin = sum(1 for c in letters if LATIN.match(c))
+        return LanguageGuess("latin" if latin / len(letters) > 0.5 else "unknown", round(ratio, 4))
+    words = text[:20_000].split()
+    ar = sum(1 for c in letters if c in ARABIC_MARKERS) + 3 * sum(1 for w in words if w in ARABIC_WORDS)
+    fa = sum(1 for c in letters if c in PERSIAN_MARKERS) + 3 * sum(1 for w in words if w in PERSIAN_WORDS)
+    urdu_letters = sum(1 for c in letters if c in URDU_ONLY)
+    if urdu_letters / arabic >= URDU_MIN_SHARE:
+        return LanguageGuess("ur", round(ratio, 4))
+    ur = urdu_letters + 3 * sum(1 for w in words if w in URDU_WORDS)
+    best = max(ar, fa, ur)
+    if best == 0:
+        lang = "other_arabic_script"
+    elif best == ar:
+        lang = "ar"
+    elif best == fa:
+        lang = "fa"
+    else:
+        lang = "ur"
+    return LanguageGuess(lang, round(ratio, 4))

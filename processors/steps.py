@@ -1,0 +1,1 @@
+"""Registers the NLP enrichment steps (entities, topics) in the chain of ``processors.enrich``."""

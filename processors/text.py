@@ -1,0 +1,105 @@
+"""Cleaning and normalisation of scraped Arabic news text. Pure functions: text in, text (and flags) out.
+
+``clean`` makes the text that is stored and shown (and that entity spans point into): markup leftovers,
+control and zero-width characters, tatweel and extra whitespace removed, Unicode NFKC (presentation
+forms folded to letters). ``normalize_for_matching`` makes a copy for matching and search: no diacritics,
+alef forms -> ا, alef maqsura -> ي, teh marbuta -> ه, Arabic-Indic digits -> ASCII, Latin lower-cased.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from camel_tools.utils.dediac import dediac_ar
+from camel_tools.utils.normalize import (
+    normalize_alef_ar,
+    normalize_alef_maksura_ar,
+    normalize_teh_marbuta_ar,
+    normalize_unicode,
+)
+
+MAX_BODY_CHARS = 200_000  # ~40x a long news article; beyond it NLP time grows with no gain: cut and flag
+MAX_TITLE_CHARS = 1_000  # a "title" longer than this is a scraping mistake: cut and flag
+TATWEEL = "\u0640"
+
+_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^<>]{0,2000}?>")
+_SCRIPT_STYLE = re.compile(r"<\s*(script|style)\b[^>]*>.*?<\s*/\s*\1\s*>", re.IGNORECASE | re.DOTALL)
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_MD_IMAGE = re.compile(r"!\[[^\]]{0,500}\]\([^)\s]{0,2000}\)")
+_MD_LINK = re.compile(r"\[([^\]]{1,500})\]\((?:https?://|/)[^)\s]{0,2000}\)")
+# image/file names and their broken-link leftovers: "photo_12.png)", ".jpg)" at the start of a body
+_FILE_LEFTOVER = re.compile(r"(?<!\w)[\w\-./:%]*\.(?:png|jpe?g|gif|webp|svg|bmp|mp4|pdf)\b\)?", re.IGNORECASE)
+_ENTITY = re.compile(r"&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z]{2,10});")
+# zero-width and bidi controls, BOM, soft hyphen, Arabic letter mark; other C0/C1 controls except \t \n
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_SPACES = re.compile(r"[^\S\n]+")
+_SPACE_AROUND_NEWLINE = re.compile(r" *\n *")
+_MANY_NEWLINES = re.compile(r"\n{3,}")
+_ARABIC_INDIC = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    text: str
+    flags: frozenset[str]
+
+
+def strip_markup(text: str) -> tuple[str, bool]:
+    """Remove HTML tags/comments/scripts, entities, markdown images and file-name leftovers."""
+    out = text
+    if "<" in out:
+        out = _COMMENT.sub(" ", out)
+        out = _SCRIPT_STYLE.sub(" ", out)
+        out = _TAG.sub(" ", out)
+    if "&" in out:
+        out = _ENTITY.sub(lambda m: html.unescape(m.group(0)), out)
+    if "](" in out:
+        out = _MD_IMAGE.sub(" ", out)
+        out = _MD_LINK.sub(r"\1", out)
+    if "." in out:
+        out = _FILE_LEFTOVER.sub(" ", out)
+    return out, out != text
+
+
+def clean(text: str | None, *, max_chars: int = MAX_BODY_CHARS) -> Cleaned:
+    """The displayable, searchable form of a scraped text, with flags naming what was changed."""
+    if not text:
+        return Cleaned("", frozenset({"empty"}))
+    flags: set[str] = set()
+    out, changed = strip_markup(text)
+    if changed:
+        flags.add("markup_removed")
+    stripped = _CONTROL.sub("", _INVISIBLE.sub("", out))
+    if stripped != out:
+        flags.add("invisible_chars_removed")
+    out = normalize_unicode(stripped)  # NFKC: presentation forms, ligatures, full-width digits
+    if TATWEEL in out:
+        out = out.replace(TATWEEL, "")
+        flags.add("tatweel_removed")
+    out = _SPACES.sub(" ", out)
+    out = _SPACE_AROUND_NEWLINE.sub("\n", out)
+    out = _MANY_NEWLINES.sub("\n\n", out).strip()
+    if len(out) > max_chars:
+        cut = out.rfind(" ", 0, max_chars)
+        out = out[: cut if cut > max_chars // 2 else max_chars]
+        flags.add("truncated")
+    if not out:
+        flags.add("empty")
+    return Cleaned(out, frozenset(flags))
+
+
+def normalize_for_matching(text: str) -> str:
+    """Diacritics-free, orthographically folded copy: spelling variants of a word become one string."""
+    out = dediac_ar(text)
+    out = normalize_alef_ar(out)
+    out = normalize_alef_maksura_ar(out)
+    out = normalize_teh_marbuta_ar(out)
+    return out.translate(_ARABIC_INDIC).lower()
+
+
+def word_count(text: str) -> int:
+    return sum(1 for _ in _WORD.finditer(text))

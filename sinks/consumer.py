@@ -1,0 +1,221 @@
+"""The sink worker: ``articles.enriched`` -> batches -> Elasticsearch bulk -> commit offsets.
+
+    poll ─▶ parse/validate ─▶ Batcher (count | bytes | age) ─▶ ElasticsearchSink.write ─▶ DLQ for rejects
+                 └─ invalid ─▶ articles.dlq                                └─▶ flush DLQ ─▶ commit offsets
+
+Offsets are committed only after the bulk for them succeeded and their dead letters were acknowledged:
+at-least-once delivery plus idempotent writes (``_id`` = article id) gives effectively-once indexing.
+When Elasticsearch stays unavailable past the retry bound, the sink pauses its partitions, keeps the
+batch, and retries with a capped backoff; it never drops and never commits what it has not written.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
+
+import orjson
+from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import CommitFailedError
+from kafka.structs import OffsetAndMetadata
+from pydantic import ValidationError
+
+from schemas import EnrichedArticle, dead_letter
+from sinks.batch import Batcher
+from sinks.elasticsearch import ElasticsearchSink, ElasticsearchUnavailable, Item
+
+log = logging.getLogger(__name__)
+
+GROUP_ID = "akhbar-sink"  # every sink worker with this group shares the partitions of articles.enriched
+POLL_TIMEOUT_MS = 200  # how long one poll waits for records; bounds the latency of noticing a due batch
+MAX_POLL_RECORDS = 500  # one poll fills at most one bulk batch
+PAUSE_BACKOFF_MAX_S = 30.0  # while Elasticsearch is down, retry the kept batch at least every 30 s
+
+
+@dataclass
+class SinkStats:
+    consumed: int = 0
+    indexed: int = 0
+    dead_lettered: int = 0
+    bulks: int = 0
+    outages: int = 0
+    committed: dict[str, int] = field(default_factory=dict)
+
+
+class SinkWorker:
+    def __init__(
+        self,
+        client_config: Mapping[str, Any],
+        es_sink: ElasticsearchSink,
+        *,
+        topic: str,
+        dlq_topic: str,
+        group_id: str = GROUP_ID,
+        batcher: Batcher[Item] | None = None,
+    ) -> None:
+        self.topic = topic
+        self.dlq_topic = dlq_topic
+        self.es_sink = es_sink
+        self.batcher: Batcher[Item] = batcher or Batcher()
+        self.stats = SinkStats()
+        self._stop = False
+        self._extra_offsets: dict[TopicPartition, int] = {}
+        self.consumer = KafkaConsumer(
+            **client_config,
+            group_id=group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=MAX_POLL_RECORDS,
+        )
+        self.producer = KafkaProducer(**client_config, acks="all", enable_idempotence=True, linger_ms=5)
+        worker = self
+
+        class _Listener(ConsumerRebalanceListener):
+            def on_partitions_revoked(self, revoked: Any) -> None:
+                # Write and commit what we hold before another worker takes these partitions.
+                if revoked and len(worker.batcher):
+                    worker.flush()
+
+            def on_partitions_assigned(self, assigned: Any) -> None:
+                log.info("sink assigned %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned))
+
+        self.consumer.subscribe([topic], listener=_Listener())
+
+    def stop(self, *_args: object) -> None:
+        self._stop = True
+
+    def install_signal_handlers(self) -> None:
+        def handler(signum: int, _frame: FrameType | None) -> None:
+            log.info("sink: signal %d, stopping after the current batch", signum)
+            self.stop()
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+    def _dead_letter(
+        self, value: bytes | None, *, reason: str, detail: str, key: str | None, topic: str, partition: int, offset: int
+    ) -> None:
+        letter = dead_letter(
+            value,
+            reason=reason,
+            detail=detail,
+            stage="sink",
+            article_id=key,
+            topic=topic,
+            partition=partition,
+            offset=offset,
+        )
+        self.producer.send(
+            self.dlq_topic,
+            key=key.encode() if key else None,
+            value=orjson.dumps(letter.model_dump()),
+            headers=[("reason", reason.encode())],
+        )
+        self.stats.dead_lettered += 1
+        log.warning("dead-letter %s[%d]@%d: %s: %s", topic, partition, offset, reason, detail)
+
+    def _accept(self, record: Any) -> None:
+        self.stats.consumed += 1
+        key = record.key.decode("utf-8", "replace") if record.key else None
+        try:
+            article = EnrichedArticle.model_validate_json(record.value or b"")
+        except ValidationError as exc:
+            self._dead_letter(
+                record.value,
+                reason="invalid_enriched",
+                detail=str(exc)[:1000],
+                key=key,
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+            )
+            self._remember(record.topic, record.partition, record.offset)
+            return
+        item = Item(article.id, record.value, record.topic, record.partition, record.offset)
+        self.batcher.add(item, len(record.value))
+
+    def _remember(self, topic: str, partition: int, offset: int) -> None:
+        """Offsets fully handled without a bulk (dead-lettered at parse time) still need committing."""
+        self._extra_offsets[TopicPartition(topic, partition)] = max(
+            offset, self._extra_offsets.get(TopicPartition(topic, partition), -1)
+        )
+
+    def flush(self) -> None:
+        """Write the batch (pausing and retrying while Elasticsearch is down), dead-letter rejects, commit."""
+        items = self.batcher.drain()
+        if items:
+            result = self._write_until_accepted(items)
+            for failure in result.failures:
+                it = failure.item
+                self._dead_letter(
+                    it.source,
+                    reason=failure.reason,
+                    detail=failure.detail,
+                    key=it.doc_id,
+                    topic=it.topic,
+                    partition=it.partition,
+                    offset=it.offset,
+                )
+            self.stats.indexed += result.indexed
+            self.stats.bulks += 1
+        self.producer.flush()  # dead letters are durable before the offsets that produced them are committed
+        offsets: dict[TopicPartition, int] = dict(self._extra_offsets)
+        for it in items:
+            tp = TopicPartition(it.topic, it.partition)
+            offsets[tp] = max(it.offset, offsets.get(tp, -1))
+        if offsets:
+            try:
+                self.consumer.commit({tp: OffsetAndMetadata(off + 1, "", -1) for tp, off in offsets.items()})
+            except CommitFailedError as exc:  # partitions moved during a rebalance: redelivery is idempotent
+                log.warning("commit after bulk failed (%s); the new owner re-indexes the same ids", exc)
+            for tp, off in offsets.items():
+                self.stats.committed[f"{tp.topic}[{tp.partition}]"] = off + 1
+        self._extra_offsets = {}
+
+    def _write_until_accepted(self, items: list[Item]) -> Any:
+        pause = 1.0
+        while True:
+            try:
+                result = self.es_sink.write(items)
+            except ElasticsearchUnavailable as exc:
+                self.stats.outages += 1
+                assigned = self.consumer.assignment()
+                self.consumer.pause(*assigned)
+                log.error("%s; consumption paused, batch of %d kept, retry in %.0fs", exc, len(items), pause)
+                deadline = time.monotonic() + pause
+                while time.monotonic() < deadline:
+                    self.consumer.poll(timeout_ms=200)  # keeps group membership; paused: returns nothing
+                pause = min(PAUSE_BACKOFF_MAX_S, pause * 2)
+                continue
+            if self.consumer.paused():
+                self.consumer.resume(*self.consumer.paused())
+                log.info("Elasticsearch accepts writes again; consumption resumed")
+            return result
+
+    def run(self, *, idle_exit_s: float | None = None) -> SinkStats:
+        """Consume until stopped (or idle for ``idle_exit_s``); flush and commit on the way out."""
+        idle_since = time.monotonic()
+        try:
+            while not self._stop:
+                polled = self.consumer.poll(timeout_ms=POLL_TIMEOUT_MS)
+                for records in polled.values():
+                    for record in records:
+                        self._accept(record)
+                        if self.batcher.full():
+                            self.flush()
+                if polled:
+                    idle_since = time.monotonic()
+                if self.batcher.due() or (self._extra_offsets and not len(self.batcher)):
+                    self.flush()
+                if idle_exit_s is not None and time.monotonic() - idle_since > idle_exit_s:
+                    break
+        finally:
+            self.flush()
+            self.consumer.close()
+            self.producer.close()
+        return self.stats
