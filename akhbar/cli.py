@@ -43,13 +43,16 @@ def _settings() -> Settings:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--watch", is_flag=True, help="Keep watching the folders for new or changed files.")
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
-def produce(paths: tuple[Path, ...], watch: bool, progress: bool) -> None:
+@click.option(
+    "--rate", type=float, default=None, help="Send at most this many articles per second (replays, load tests)."
+)
+def produce(paths: tuple[Path, ...], watch: bool, progress: bool, rate: float | None) -> None:
     """Validate articles and put them on the raw topic. PATHS: JSON-lines files, folders of article files
     (.json/.jsonl/.txt/.html), or - for JSON lines on stdin. Rejected input goes to the dead-letter topic."""
     from akhbar.run import run_producer
 
     s = _settings()
-    stats = run_producer(s, list(paths) or [Path("-")], watch=watch, progress=progress)
+    stats = run_producer(s, list(paths) or [Path("-")], watch=watch, progress=progress, rate=rate)
     click.echo(f"read {stats.read}, produced {stats.produced}, dead-lettered {stats.dead_lettered}", err=True)
 
 

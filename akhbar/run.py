@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, BinaryIO
@@ -41,7 +42,21 @@ def _items(paths: list[Path], watch: bool, stopper: list[DirectorySource]) -> It
             yield from read_article_file(path)
 
 
-def run_producer(s: Settings, paths: list[Path], *, watch: bool = False, progress: bool = True) -> ProduceStats:
+def _paced(items: Iterator[SourceItem], rate: float) -> Iterator[SourceItem]:
+    """At most ``rate`` items per second, on a fixed schedule (no bursts to catch up after a stall)."""
+    interval = 1.0 / rate
+    next_at = time.monotonic()
+    for item in items:
+        delay = next_at - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        next_at = max(next_at + interval, time.monotonic() - interval)
+        yield item
+
+
+def run_producer(
+    s: Settings, paths: list[Path], *, watch: bool = False, progress: bool = True, rate: float | None = None
+) -> ProduceStats:
     ensure_topics(s.kafka)
     watchers: list[DirectorySource] = []
 

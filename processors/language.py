@@ -15,8 +15,11 @@ LETTER = re.compile(r"[^\W\d_]")
 MIN_SCRIPT_SHARE = 0.3  # under 30% Arabic-script letters, the text is mostly another script
 URDU_ONLY = frozenset("ٹڈڑںےۓھۃہ")
 URDU_MIN_SHARE = 0.01  # Urdu-only letters are this frequent in any Urdu sentence, and absent from Arabic
+OTHER_ONLY = frozenset("ڕۆێڵەټډړښږځڅۍېڭۇۋې")  # Kurdish, Pashto, Uyghur letters absent from Arabic and Persian
 PERSIAN_MARKERS = frozenset("پچژگکی")
 ARABIC_MARKERS = frozenset("كيةى")
+# the Arabic alphabet (hamza forms, alef wasla) plus the loan letters Arabic news uses for foreign names
+ARABIC_LETTERS = frozenset(chr(c) for c in range(0x0621, 0x064B)) | frozenset("ٱپچگڤ")
 ARABIC_WORDS = frozenset(
     ["في", "من", "على", "إلى", "الى", "أن", "ان", "التي", "الذي", "عن", "مع", "هذا", "هذه", "كان", "قال", "بين", "بعد"]
 )
@@ -45,10 +48,14 @@ def detect_language(text: str) -> LanguageGuess:
     urdu_letters = sum(1 for c in letters if c in URDU_ONLY)
     if urdu_letters / arabic >= URDU_MIN_SHARE:
         return LanguageGuess("ur", round(ratio, 4))
+    if sum(1 for c in letters if c in OTHER_ONLY) / arabic >= URDU_MIN_SHARE:
+        return LanguageGuess("other_arabic_script", round(ratio, 4))
     ur = urdu_letters + 3 * sum(1 for w in words if w in URDU_WORDS)
     best = max(ar, fa, ur)
     if best == 0:
-        lang = "other_arabic_script"
+        # no marker either way (a short headline): Arabic unless letters of another Arabic-script language occur
+        foreign = sum(1 for c in letters if ARABIC_SCRIPT.match(c) and c not in ARABIC_LETTERS)
+        lang = "ar" if foreign == 0 else "other_arabic_script"
     elif best == ar:
         lang = "ar"
     elif best == fa:

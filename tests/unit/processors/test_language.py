@@ -15,6 +15,8 @@ from processors.language import detect_language
         ("😀 🎉 👍", "unknown"),
         ("", "unknown"),
         ("۱۲۳ ۴۵۶", "unknown"),
+        ("افتتاح مركز جديد", "ar"),  # a short headline without function words
+        ("ڕۆژنامەی نوێ", "other_arabic_script"),  # Kurdish letters
     ],
 )
 def test_detects_language(text: str, expected: str) -> None:

@@ -1,0 +1,275 @@
+"""End-to-end benchmark: produce -> Kafka -> faust processor -> Kafka -> sink -> searchable in Elasticsearch.
+
+Prints one JSON report. Two phases, each on fresh topics and a fresh index:
+  * full speed: K articles produced as fast as the producer goes; sustained throughput = distinct articles /
+    (last searchable - first produced);
+  * fixed rate (default 50 articles/s): latency from produce (the article's fetched_at, stamped by the
+    producer just before sending) to the moment a search first returns it: p50/p95/p99.
+Peak RSS of each Python component (producer, processor, sink) is sampled every 0.2 s. Finally the same
+enriched documents are bulk-indexed straight into a fresh index (batches of 500, then refresh) to give the
+raw Elasticsearch rate; e2e/raw shows what the pipeline costs.
+
+Input: the real articles of ../shared/data/topics/saudinewsnet_unlabelled.jsonl when present (benchmark use
+only), else synthetic articles from tests/fixtures/synthetic.py.
+
+    python bench/e2e.py [--count K] [--rate 50] [--rate-seconds 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from akhbar import stack  # noqa: E402
+from akhbar.settings import ElasticsearchSettings, KafkaSettings, ProcessorSettings, Settings, SinkSettings  # noqa: E402
+from akhbar.wiring import ensure_topics, es_client, kafka_client_config  # noqa: E402
+from producers.ids import article_id  # noqa: E402
+from sinks.index import ensure_index  # noqa: E402
+
+SHARED_ARTICLES = REPO.parent / "shared" / "data" / "topics" / "saudinewsnet_unlabelled.jsonl"
+POLL_S = 0.1  # how often the searcher asks Elasticsearch which pending ids are visible
+SAMPLE_S = 0.2  # RSS sampling interval
+TIMEOUT_S = 900.0  # a phase that has not finished after 15 minutes is reported as failed
+
+
+def load_articles(limit: int | None) -> tuple[list[dict[str, Any]], str]:
+    if SHARED_ARTICLES.exists():
+        rows = [json.loads(line) for line in SHARED_ARTICLES.open(encoding="utf-8")]
+        source = str(SHARED_ARTICLES.name)
+    else:
+        from tests.fixtures.synthetic import make_articles
+
+        rows, source = make_articles(limit or 2000, seed=42), "synthetic"
+    return (rows[:limit] if limit else rows), source
+
+
+def phase_settings(base: Settings, tag: str) -> Settings:
+    return base.model_copy(
+        update={
+            "kafka": KafkaSettings(
+                **{
+                    **base.kafka.model_dump(),
+                    "raw_topic": f"bench-{tag}.raw",
+                    "enriched_topic": f"bench-{tag}.enriched",
+                    "dlq_topic": f"bench-{tag}.dlq",
+                }
+            ),
+            "elasticsearch": ElasticsearchSettings(
+                **{**base.elasticsearch.model_dump(), "alias": f"akhbar-bench-{tag}"}
+            ),
+            "processor": ProcessorSettings(app_id=f"akhbar-bench-processor-{tag}"),
+            "sink": SinkSettings(**{**base.sink.model_dump(), "group_id": f"akhbar-bench-sink-{tag}"}),
+        }
+    )
+
+
+def env_for(s: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AKHBAR_")}
+    for section in ("stack", "kafka", "elasticsearch", "processor", "sink"):
+        for key, value in getattr(s, section).model_dump(mode="json").items():
+            if value is not None and not isinstance(value, dict | list):
+                env[f"AKHBAR_{section.upper()}__{key.upper()}"] = str(value)
+    return env
+
+
+class RssSampler(threading.Thread):
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.procs: dict[str, psutil.Process] = {}
+        self.peak: dict[str, int] = {}
+        self.stop_event = threading.Event()
+
+    def watch(self, name: str, pid: int) -> None:
+        self.procs[name] = psutil.Process(pid)
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            for name, proc in list(self.procs.items()):
+                with contextlib.suppress(psutil.Error):  # the process just ended: keep its last peak
+                    self.peak[name] = max(self.peak.get(name, 0), proc.memory_info().rss)
+            time.sleep(SAMPLE_S)
+
+
+def spawn(args: list[str], s: Settings, log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "akhbar", *args],
+        env=env_for(s),
+        cwd=REPO,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def parse_ts(value: str) -> float:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def run_phase(base: Settings, articles: list[dict[str, Any]], rate: float | None, workdir: Path) -> dict[str, Any]:
+    tag = uuid.uuid4().hex[:8]
+    s = phase_settings(base, tag)
+    ensure_topics(s.kafka)
+    es = es_client(s.elasticsearch)
+    ensure_index(es, s.elasticsearch.alias)
+    feed = workdir / f"feed-{tag}.jsonl"
+    feed.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in articles), encoding="utf-8")
+    expected = {
+        article_id(a.get("url"), a.get("title") or "", a.get("text") or a.get("body") or "")[0] for a in articles
+    }
+    sampler = RssSampler()
+    sampler.start()
+    processor = spawn(["process", "--loglevel", "warning"], s, workdir / f"processor-{tag}.log")
+    sink = spawn(["sink"], s, workdir / f"sink-{tag}.log")
+    sampler.watch("processor", processor.pid)
+    sampler.watch("sink", sink.pid)
+    time.sleep(8.0)  # let both join their consumer groups, so the timing measures steady state
+    t0 = time.time()
+    produce_args = ["produce", "--no-progress", str(feed)] + (["--rate", str(rate)] if rate else [])
+    producer = spawn(produce_args, s, workdir / f"producer-{tag}.log")
+    sampler.watch("producer", producer.pid)
+    seen: dict[str, float] = {}
+    pending = list(expected)
+    deadline = time.monotonic() + TIMEOUT_S
+    while pending and time.monotonic() < deadline:
+        now = time.time()
+        for i in range(0, len(pending), 1000):
+            chunk = pending[i : i + 1000]
+            resp = es.search(
+                index=s.elasticsearch.alias,
+                query={"ids": {"values": chunk}},
+                size=len(chunk),
+                source_includes=["fetched_at"],
+            )
+            for hit in resp["hits"]["hits"]:
+                seen[hit["_id"]] = now - parse_ts(hit["_source"]["fetched_at"])
+        pending = [i for i in pending if i not in seen]
+        if pending:
+            time.sleep(POLL_S)
+    t_end = time.time()
+    producer.wait(timeout=60)
+    for proc in (processor, sink):
+        proc.terminate()
+        proc.wait(timeout=60)
+    sampler.stop_event.set()
+    dlq = _topic_size(s, s.kafka.dlq_topic)
+    lat = sorted(seen.values())
+    result = {
+        "articles_produced": len(articles),
+        "distinct_ids": len(expected),
+        "searchable": len(seen),
+        "dead_lettered": dlq,
+        "missing": len(pending),
+        "seconds": round(t_end - t0, 2),
+        "throughput_articles_per_s": round(len(seen) / (t_end - t0), 1),
+        "latency_s": {
+            "p50": round(lat[len(lat) // 2], 3) if lat else None,
+            "p95": round(lat[int(len(lat) * 0.95) - 1], 3) if lat else None,
+            "p99": round(lat[int(len(lat) * 0.99) - 1], 3) if lat else None,
+            "mean": round(statistics.fmean(lat), 3) if lat else None,
+        },
+        "peak_rss_mb": {k: round(v / 2**20, 1) for k, v in sampler.peak.items()},
+        "settings": s,
+    }
+    return result
+
+
+def _topic_size(s: Settings, topic: str) -> int:
+    from kafka import KafkaConsumer, TopicPartition
+
+    c = KafkaConsumer(**kafka_client_config(s.kafka))
+    try:
+        parts = c.partitions_for_topic(topic) or set()
+        return sum(c.end_offsets([TopicPartition(topic, p) for p in parts]).values())
+    finally:
+        c.close()
+
+
+def raw_bulk_rate(s: Settings) -> dict[str, Any]:
+    """Index the phase's enriched documents straight into a fresh index: Elasticsearch's own rate here."""
+    from elasticsearch.helpers import scan
+
+    es = es_client(s.elasticsearch)
+    docs = [h["_source"] for h in scan(es, index=s.elasticsearch.alias, query={"query": {"match_all": {}}})]
+    alias = f"akhbar-bench-raw-{uuid.uuid4().hex[:8]}"
+    ensure_index(es, alias)
+    t0 = time.time()
+    for i in range(0, len(docs), 500):
+        ops: list[dict[str, Any]] = []
+        for d in docs[i : i + 500]:
+            ops += [{"index": {"_index": alias, "_id": d["id"]}}, d]
+        resp = es.bulk(operations=ops)
+        assert not resp["errors"], "raw bulk had item errors"
+    es.indices.refresh(index=alias)
+    seconds = time.time() - t0
+    count = int(es.count(index=alias)["count"])
+    es.indices.delete(index=f"{alias}-v*")
+    es.indices.delete_index_template(name=alias)
+    return {"documents": count, "seconds": round(seconds, 2), "articles_per_s": round(count / seconds, 1)}
+
+
+def cleanup(s: Settings) -> None:
+    from kafka import KafkaAdminClient
+
+    es = es_client(s.elasticsearch)
+    es.options(ignore_status=404).indices.delete(index=f"{s.elasticsearch.alias}-v*")
+    es.options(ignore_status=404).indices.delete_index_template(name=s.elasticsearch.alias)
+    admin = KafkaAdminClient(**kafka_client_config(s.kafka))
+    try:
+        admin.delete_topics([s.kafka.raw_topic, s.kafka.enriched_topic, s.kafka.dlq_topic])
+    finally:
+        admin.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--count", type=int, default=None, help="articles for the full-speed phase (default: all)")
+    ap.add_argument("--rate", type=float, default=50.0, help="articles/s for the latency phase")
+    ap.add_argument("--rate-seconds", type=float, default=30.0, help="length of the latency phase")
+    args = ap.parse_args()
+    base = Settings()
+    stack.up(base.stack)
+    articles, source = load_articles(args.count)
+    report: dict[str, Any] = {
+        "input": source,
+        "machine": {"cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30)},
+    }
+    with tempfile.TemporaryDirectory(prefix="akhbar-bench-") as tmp:
+        work = Path(tmp)
+        full = run_phase(base, articles, None, work)
+        fs: Settings = full.pop("settings")
+        raw = raw_bulk_rate(fs)
+        cleanup(fs)
+        n_rate = int(args.rate * args.rate_seconds)
+        rate_articles = articles[:n_rate] if len(articles) >= n_rate else articles
+        paced = run_phase(base, rate_articles, args.rate, work)
+        cleanup(paced.pop("settings"))
+    report["full_speed"] = full
+    report["raw_bulk"] = raw
+    report["e2e_over_raw"] = round(full["throughput_articles_per_s"] / raw["articles_per_s"], 3)
+    report[f"fixed_rate_{args.rate:g}_per_s"] = paced
+    report["targets"] = {
+        "e2e_over_raw_ge_0.5": report["e2e_over_raw"] >= 0.5,
+        "p95_le_3s_at_rate": (paced["latency_s"]["p95"] or 1e9) <= 3.0,
+        "nothing_missing": full["missing"] == 0 and paced["missing"] == 0,
+    }
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()
