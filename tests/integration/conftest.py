@@ -82,15 +82,15 @@ def settings(stack_settings: StackSettings) -> Iterator[Settings]:
             enriched_topic=f"test-{tag}.enriched",
             dlq_topic=f"test-{tag}.dlq",
         ),
-        elasticsearch=ElasticsearchSettings(url=f"http://127.0.0.1:{stack_settings.es_port}", alias=f"akhbar-test-{tag}"),
+        elasticsearch=ElasticsearchSettings(
+            url=f"http://127.0.0.1:{stack_settings.es_port}", alias=f"akhbar-test-{tag}"
+        ),
         processor=ProcessorSettings(app_id=f"akhbar-processor-{tag}"),
         sink=SinkSettings(group_id=f"akhbar-sink-{tag}"),
     )
     ensure_topics(s.kafka)
     yield s
-    client = es_client(s.elasticsearch)
-    client.options(ignore_status=404).indices.delete(index=f"{s.elasticsearch.alias}-v*")
-    client.options(ignore_status=404).indices.delete_index_template(name=s.elasticsearch.alias)
+    drop_index(es_client(s.elasticsearch), s.elasticsearch.alias)
     admin = KafkaAdminClient(**kafka_client_config(s.kafka))
     try:
         ours = [t for t in admin.list_topics() if tag in t]
@@ -98,6 +98,14 @@ def settings(stack_settings: StackSettings) -> Iterator[Settings]:
             admin.delete_topics(ours)
     finally:
         admin.close()
+
+
+def drop_index(client: Elasticsearch, alias: str) -> None:
+    """Delete the versioned indices behind ``alias`` by name (wildcard deletes are refused) and its template."""
+    for name in client.options(ignore_status=404).indices.get(index=f"{alias}-v*", expand_wildcards="all").body:
+        if name.startswith(f"{alias}-v"):
+            client.indices.delete(index=name)
+    client.options(ignore_status=404).indices.delete_index_template(name=alias)
 
 
 def settings_env(s: Settings) -> dict[str, str]:
@@ -119,9 +127,14 @@ class Workers:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
     def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
-        log = (self.tmp / f"{name}.log").open("ab")
-        proc = subprocess.Popen([sys.executable, "-m", "akhbar", *args], env=settings_env(self.s), cwd=REPO,
-                                stdout=log, stderr=subprocess.STDOUT)
+        with (self.tmp / f"{name}.log").open("ab") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "akhbar", *args],
+                env=settings_env(self.s),
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         self.procs[name] = proc
         return proc
 
@@ -136,7 +149,9 @@ class Workers:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-            raise AssertionError(f"{name} did not stop within {timeout}s of SIGTERM:\n{self.log(name)[-3000:]}") from None
+            raise AssertionError(
+                f"{name} did not stop within {timeout}s of SIGTERM:\n{self.log(name)[-3000:]}"
+            ) from None
 
     def stop_all(self) -> None:
         for name in list(self.procs):
@@ -159,8 +174,13 @@ def es(settings: Settings) -> Elasticsearch:
     return es_client(settings.elasticsearch)
 
 
-def wait_for(predicate: Callable[[], Any], *, timeout: float = WAIT_S, what: str = "condition",
-             check: Callable[[], None] | None = None) -> Any:
+def wait_for(
+    predicate: Callable[[], Any],
+    *,
+    timeout: float = WAIT_S,
+    what: str = "condition",
+    check: Callable[[], None] | None = None,
+) -> Any:
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
@@ -182,8 +202,14 @@ def count_docs(es: Elasticsearch, alias: str) -> int:
 
 def read_topic(s: Settings, topic: str, *, expected: int, timeout: float = 60.0) -> list[Any]:
     """Read records from the start of a topic until ``expected`` arrived (or time runs out)."""
-    consumer = KafkaConsumer(topic, **kafka_client_config(s.kafka), auto_offset_reset="earliest",
-                             enable_auto_commit=False, group_id=None, consumer_timeout_ms=1000)
+    consumer = KafkaConsumer(
+        topic,
+        **kafka_client_config(s.kafka),
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        consumer_timeout_ms=1000,
+    )
     records: list[Any] = []
     deadline = time.monotonic() + timeout
     try:
