@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import ssl
+import time
 from typing import Any
 
 from elasticsearch import Elasticsearch
-from kafka import KafkaAdminClient
+from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
@@ -54,8 +55,15 @@ def faust_credentials(k: KafkaSettings) -> Any:
     return None
 
 
+TOPIC_READY_TIMEOUT_S = 30.0  # a new topic's partitions reach the broker's metadata within a second or two
+
+
 def ensure_topics(k: KafkaSettings) -> None:
-    """Create the three topics when missing (idempotent)."""
+    """Create the three topics when missing (idempotent) and wait until their partitions are in the metadata.
+
+    Waiting matters: a consumer that joins its group before the partitions are known gets none assigned,
+    and kafka-python only refreshes metadata every ``metadata_max_age_ms``.
+    """
     admin = KafkaAdminClient(**kafka_client_config(k), client_id="akhbar-admin")
     try:
         existing = set(admin.list_topics())
@@ -70,6 +78,21 @@ def ensure_topics(k: KafkaSettings) -> None:
             log.info("created topics %s", [t.name for t in wanted])
     finally:
         admin.close()
+    wait_for_partitions(k, [k.raw_topic, k.enriched_topic, k.dlq_topic])
+
+
+def wait_for_partitions(k: KafkaSettings, topics: list[str], timeout_s: float = TOPIC_READY_TIMEOUT_S) -> None:
+    consumer = KafkaConsumer(**kafka_client_config(k), client_id="akhbar-admin")
+    try:
+        deadline = time.monotonic() + timeout_s
+        for topic in topics:
+            while not consumer.partitions_for_topic(topic):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"topic {topic!r} has no partitions in the metadata after {timeout_s:.0f}s")
+                time.sleep(0.2)
+                consumer._client.cluster.request_update()
+    finally:
+        consumer.close()
 
 
 def es_client(es: ElasticsearchSettings) -> Elasticsearch:

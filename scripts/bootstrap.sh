@@ -5,12 +5,14 @@
 #   uv/              uv's download cache (torch and its CUDA wheels are large: download them once)
 #   venv-<hash>/     one environment per uv.lock content, so a fresh clone with the same lock reuses it
 # A fresh machine needs only python3 >= 3.11 with pip and access to PyPI.
-set -euo pipefail
+# Safe to source from an interactive shell: it does not change the caller's shell options.
 
 AKHBAR_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export AKHBAR_CACHE="${AKHBAR_CACHE:-$HOME/.cache/akhbar}"
 UV_VERSION="0.13.8"  # pinned so the lock file is read the same way everywhere
 
+_akhbar_setup() (
+set -euo pipefail
 mkdir -p "$AKHBAR_CACHE"
 uv_bin="$AKHBAR_CACHE/tools/uv-$UV_VERSION/bin/uv"
 if [ ! -x "$uv_bin" ]; then
@@ -20,17 +22,19 @@ if [ ! -x "$uv_bin" ]; then
     ln -sf "$AKHBAR_CACHE/tools/uv-$UV_VERSION/lib/bin/uv" "$uv_bin"
 fi
 
+if [ ! -d "$UV_PROJECT_ENVIRONMENT" ]; then
+    echo "akhbar: creating the Python environment $UV_PROJECT_ENVIRONMENT (first run downloads ~4 GB, torch with CUDA wheels)" >&2
+fi
+# Exactly what uv.lock says; when nothing changed this takes well under a second.
+"$uv_bin" sync --frozen --project "$AKHBAR_ROOT" --quiet >&2
+)
+
+AKHBAR_UV="$AKHBAR_CACHE/tools/uv-$UV_VERSION/bin/uv"
 lock_hash="$(sha256sum "$AKHBAR_ROOT/uv.lock" | cut -c1-16)"
 export UV_CACHE_DIR="$AKHBAR_CACHE/uv"
 export UV_PROJECT_ENVIRONMENT="$AKHBAR_CACHE/venv-$lock_hash"
 export UV_PYTHON_DOWNLOADS=never
-if [ ! -f "$UV_PROJECT_ENVIRONMENT/.akhbar-synced" ]; then
-    echo "akhbar: creating the Python environment $UV_PROJECT_ENVIRONMENT (first run downloads ~4 GB, torch with CUDA wheels)" >&2
-    "$uv_bin" sync --frozen --project "$AKHBAR_ROOT" --quiet >&2
-    touch "$UV_PROJECT_ENVIRONMENT/.akhbar-synced"
-else
-    # The package itself is installed editable; a sync is cheap when nothing changed.
-    "$uv_bin" sync --frozen --project "$AKHBAR_ROOT" --quiet >&2
-fi
+_akhbar_setup || { echo "akhbar: setting up the Python environment failed" >&2; return 1 2>/dev/null || exit 1; }
+export PATH="$(dirname "$AKHBAR_UV"):$PATH"
 export PATH="$UV_PROJECT_ENVIRONMENT/bin:$PATH"
 export VIRTUAL_ENV="$UV_PROJECT_ENVIRONMENT"

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 GROUP_ID = "akhbar-sink"  # every sink worker with this group shares the partitions of articles.enriched
 POLL_TIMEOUT_MS = 200  # how long one poll waits for records; bounds the latency of noticing a due batch
 MAX_POLL_RECORDS = 500  # one poll fills at most one bulk batch
+TOPIC_METADATA_TIMEOUT_S = 30.0  # the topic exists (ensure_topics made it); its metadata arrives within seconds
+METADATA_MAX_AGE_MS = 30_000  # notice new partitions within 30 s (kafka-python's default is 5 minutes)
 PAUSE_BACKOFF_MAX_S = 30.0  # while Elasticsearch is down, retry the kept batch at least every 30 s
 
 
@@ -71,6 +73,7 @@ class SinkWorker:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=MAX_POLL_RECORDS,
+            metadata_max_age_ms=METADATA_MAX_AGE_MS,
         )
         self.producer = KafkaProducer(**client_config, acks="all", enable_idempotence=True, linger_ms=5)
         worker = self
@@ -84,6 +87,12 @@ class SinkWorker:
             def on_partitions_assigned(self, assigned: Any) -> None:
                 log.info("sink assigned %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned))
 
+        # Load the topic's metadata before joining: a group leader without it assigns no partitions at all.
+        deadline = time.monotonic() + TOPIC_METADATA_TIMEOUT_S
+        while not self.consumer.partitions_for_topic(topic):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"topic {topic!r} has no partitions after {TOPIC_METADATA_TIMEOUT_S:.0f}s")
+            time.sleep(0.2)
         self.consumer.subscribe([topic], listener=_Listener())
 
     def stop(self, *_args: object) -> None:

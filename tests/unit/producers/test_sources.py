@@ -27,8 +27,12 @@ def test_html_page_keeps_article_text_and_drops_chrome() -> None:
 
 def test_text_file_with_and_without_header() -> None:
     with_header = text_to_fields("url: https://x.example/1\nsource: المصدر\ntitle: العنوان\n\nالسطر الأول\nالثاني")
-    assert with_header == {"url": "https://x.example/1", "source": "المصدر", "title": "العنوان",
-                           "body": "السطر الأول\nالثاني"}
+    assert with_header == {
+        "url": "https://x.example/1",
+        "source": "المصدر",
+        "title": "العنوان",
+        "body": "السطر الأول\nالثاني",
+    }
     plain = text_to_fields("\nالعنوان هنا\nنص الخبر")
     assert plain == {"title": "العنوان هنا", "body": "نص الخبر"}
 
