@@ -75,8 +75,9 @@ def run_producer(
         kafka_client_config(s.kafka), raw_topic=s.kafka.raw_topic, dlq_topic=s.kafka.dlq_topic
     ) as producer:
         try:
+            items = _items(paths, watch, watchers)
             produce_items(
-                _items(paths, watch, watchers),
+                _paced(items, rate) if rate else items,
                 producer,
                 on_item=(lambda _r: bar.update(1)) if bar is not None else None,
             )

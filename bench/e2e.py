@@ -41,7 +41,7 @@ from akhbar import stack  # noqa: E402
 from akhbar.settings import ElasticsearchSettings, KafkaSettings, ProcessorSettings, Settings, SinkSettings  # noqa: E402
 from akhbar.wiring import ensure_topics, es_client, kafka_client_config  # noqa: E402
 from producers.ids import article_id  # noqa: E402
-from sinks.index import ensure_index  # noqa: E402
+from sinks.index import drop_index, ensure_index  # noqa: E402
 
 SHARED_ARTICLES = REPO.parent / "shared" / "data" / "topics" / "saudinewsnet_unlabelled.jsonl"
 POLL_S = 0.1  # how often the searcher asks Elasticsearch which pending ids are visible
@@ -145,8 +145,12 @@ def run_phase(base: Settings, articles: list[dict[str, Any]], rate: float | None
     sampler.watch("producer", producer.pid)
     seen: dict[str, float] = {}
     pending = list(expected)
+    rejected: set[str] = set()
+    dlq_reader = _dlq_reader(s)
     deadline = time.monotonic() + TIMEOUT_S
     while pending and time.monotonic() < deadline:
+        for record in dlq_reader.poll(timeout_ms=0).values():  # dead-lettered articles will never be searchable
+            rejected.update(json.loads(r.value).get("article_id") or "" for r in record)
         now = time.time()
         for i in range(0, len(pending), 1000):
             chunk = pending[i : i + 1000]
@@ -158,9 +162,10 @@ def run_phase(base: Settings, articles: list[dict[str, Any]], rate: float | None
             )
             for hit in resp["hits"]["hits"]:
                 seen[hit["_id"]] = now - parse_ts(hit["_source"]["fetched_at"])
-        pending = [i for i in pending if i not in seen]
+        pending = [i for i in pending if i not in seen and i not in rejected]
         if pending:
             time.sleep(POLL_S)
+    dlq_reader.close()
     t_end = time.time()
     producer.wait(timeout=60)
     for proc in (processor, sink):
@@ -187,6 +192,18 @@ def run_phase(base: Settings, articles: list[dict[str, Any]], rate: float | None
         "settings": s,
     }
     return result
+
+
+def _dlq_reader(s: Settings) -> Any:
+    from kafka import KafkaConsumer
+
+    return KafkaConsumer(
+        s.kafka.dlq_topic,
+        **kafka_client_config(s.kafka),
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
 
 
 def _topic_size(s: Settings, topic: str) -> int:
@@ -218,8 +235,7 @@ def raw_bulk_rate(s: Settings) -> dict[str, Any]:
     es.indices.refresh(index=alias)
     seconds = time.time() - t0
     count = int(es.count(index=alias)["count"])
-    es.indices.delete(index=f"{alias}-v*")
-    es.indices.delete_index_template(name=alias)
+    drop_index(es, alias)
     return {"documents": count, "seconds": round(seconds, 2), "articles_per_s": round(count / seconds, 1)}
 
 
@@ -227,8 +243,7 @@ def cleanup(s: Settings) -> None:
     from kafka import KafkaAdminClient
 
     es = es_client(s.elasticsearch)
-    es.options(ignore_status=404).indices.delete(index=f"{s.elasticsearch.alias}-v*")
-    es.options(ignore_status=404).indices.delete_index_template(name=s.elasticsearch.alias)
+    drop_index(es, s.elasticsearch.alias)
     admin = KafkaAdminClient(**kafka_client_config(s.kafka))
     try:
         admin.delete_topics([s.kafka.raw_topic, s.kafka.enriched_topic, s.kafka.dlq_topic])
@@ -253,6 +268,7 @@ def main() -> None:
         work = Path(tmp)
         full = run_phase(base, articles, None, work)
         fs: Settings = full.pop("settings")
+        print(f"full speed: {json.dumps(full)}", file=sys.stderr)
         raw = raw_bulk_rate(fs)
         cleanup(fs)
         n_rate = int(args.rate * args.rate_seconds)

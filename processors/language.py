@@ -12,6 +12,8 @@ from dataclasses import dataclass
 ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 LATIN = re.compile("[A-Za-z\u00c0-\u024f]")
 LETTER = re.compile(r"[^\W\d_]")
+ARABIC_SCRIPT_LETTER = re.compile("(?=[^\\W\\d_])[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+SAMPLE_CHARS = 5_000  # a few hundred words settle the language; reading more only costs time
 MIN_SCRIPT_SHARE = 0.3  # under 30% Arabic-script letters, the text is mostly another script
 URDU_ONLY = frozenset("ٹڈڑںےۓھۃہ")
 URDU_MIN_SHARE = 0.01  # Urdu-only letters are this frequent in any Urdu sentence, and absent from Arabic
@@ -33,28 +35,33 @@ class LanguageGuess:
     arabic_ratio: float  # share of letters that are Arabic-script
 
 
+def _count(text: str, chars: frozenset[str]) -> int:
+    return sum(text.count(c) for c in chars)
+
+
 def detect_language(text: str) -> LanguageGuess:
-    letters = LETTER.findall(text[:20_000])
+    sample = text[:SAMPLE_CHARS]
+    letters = len(LETTER.findall(sample))
     if not letters:
         return LanguageGuess("unknown", 0.0)
-    arabic = sum(1 for c in letters if ARABIC_SCRIPT.match(c))
-    ratio = arabic / len(letters)
+    arabic = len(ARABIC_SCRIPT_LETTER.findall(sample))
+    ratio = arabic / letters
     if ratio < MIN_SCRIPT_SHARE:
-        latin = sum(1 for c in letters if LATIN.match(c))
-        return LanguageGuess("latin" if latin / len(letters) > 0.5 else "unknown", round(ratio, 4))
-    words = text[:20_000].split()
-    ar = sum(1 for c in letters if c in ARABIC_MARKERS) + 3 * sum(1 for w in words if w in ARABIC_WORDS)
-    fa = sum(1 for c in letters if c in PERSIAN_MARKERS) + 3 * sum(1 for w in words if w in PERSIAN_WORDS)
-    urdu_letters = sum(1 for c in letters if c in URDU_ONLY)
+        latin = len(LATIN.findall(sample))
+        return LanguageGuess("latin" if latin / letters > 0.5 else "unknown", round(ratio, 4))
+    words = sample.split()
+    ar = _count(sample, ARABIC_MARKERS) + 3 * sum(1 for w in words if w in ARABIC_WORDS)
+    fa = _count(sample, PERSIAN_MARKERS) + 3 * sum(1 for w in words if w in PERSIAN_WORDS)
+    urdu_letters = _count(sample, URDU_ONLY)
     if urdu_letters / arabic >= URDU_MIN_SHARE:
         return LanguageGuess("ur", round(ratio, 4))
-    if sum(1 for c in letters if c in OTHER_ONLY) / arabic >= URDU_MIN_SHARE:
+    if _count(sample, OTHER_ONLY) / arabic >= URDU_MIN_SHARE:
         return LanguageGuess("other_arabic_script", round(ratio, 4))
     ur = urdu_letters + 3 * sum(1 for w in words if w in URDU_WORDS)
     best = max(ar, fa, ur)
     if best == 0:
         # no marker either way (a short headline): Arabic unless letters of another Arabic-script language occur
-        foreign = sum(1 for c in letters if ARABIC_SCRIPT.match(c) and c not in ARABIC_LETTERS)
+        foreign = sum(1 for c in ARABIC_SCRIPT_LETTER.findall(sample) if c not in ARABIC_LETTERS)
         lang = "ar" if foreign == 0 else "other_arabic_script"
     elif best == ar:
         lang = "ar"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from camel_tools.utils.dediac import dediac_ar
@@ -38,6 +39,7 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _SPACES = re.compile(r"[^\S\n]+")
 _SPACE_AROUND_NEWLINE = re.compile(r" *\n *")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
+_INDIC_DIGIT = re.compile("[٠-٩۰-۹]")
 _ARABIC_INDIC = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _WORD = re.compile(r"\w+")
 
@@ -65,6 +67,17 @@ def strip_markup(text: str) -> tuple[str, bool]:
     return out, out != text
 
 
+def _nfkc(text: str) -> str:
+    """NFKC (presentation forms, ligatures, full-width digits), as camel-tools' normalize_unicode does it.
+
+    camel-tools maps two ligatures (﷼ ﷽) to words before NFKC, character by character in Python; only texts
+    holding them go through it, the rest through unicodedata directly (same result, ~10x faster).
+    """
+    if "\ufdfc" in text or "\ufdfd" in text:
+        return str(normalize_unicode(text))
+    return unicodedata.normalize("NFKC", text)
+
+
 def clean(text: str | None, *, max_chars: int = MAX_BODY_CHARS) -> Cleaned:
     """The displayable, searchable form of a scraped text, with flags naming what was changed."""
     if not text:
@@ -76,7 +89,7 @@ def clean(text: str | None, *, max_chars: int = MAX_BODY_CHARS) -> Cleaned:
     stripped = _CONTROL.sub("", _INVISIBLE.sub("", out))
     if stripped != out:
         flags.add("invisible_chars_removed")
-    out = normalize_unicode(stripped)  # NFKC: presentation forms, ligatures, full-width digits
+    out = _nfkc(stripped)
     if TATWEEL in out:
         out = out.replace(TATWEEL, "")
         flags.add("tatweel_removed")
@@ -98,8 +111,10 @@ def normalize_for_matching(text: str) -> str:
     out = normalize_alef_ar(out)
     out = normalize_alef_maksura_ar(out)
     out = normalize_teh_marbuta_ar(out)
-    return out.translate(_ARABIC_INDIC).lower()
+    if _INDIC_DIGIT.search(out):
+        out = out.translate(_ARABIC_INDIC)
+    return out.lower()
 
 
 def word_count(text: str) -> int:
-    return sum(1 for _ in _WORD.finditer(text))
+    return len(_WORD.findall(text))

@@ -116,3 +116,13 @@ def ensure_index(client: Elasticsearch, alias: str, *, replicas: int = DEFAULT_R
     else:
         client.indices.put_alias(index=target, name=alias, is_write_index=True)
     return target
+
+
+def drop_index(client: Elasticsearch, alias: str) -> list[str]:
+    """Delete the versioned indices behind ``alias`` (by name: wildcard deletes are refused) and its template."""
+    found = client.options(ignore_status=404).indices.get(index=f"{alias}-v*", expand_wildcards="all").body
+    names = [name for name in found if name.startswith(f"{alias}-v")]
+    for name in names:
+        client.indices.delete(index=name)
+    client.options(ignore_status=404).indices.delete_index_template(name=alias)
+    return names

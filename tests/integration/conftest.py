@@ -33,6 +33,7 @@ from akhbar.settings import (
     StackSettings,
 )
 from akhbar.wiring import ensure_topics, es_client, kafka_client_config
+from sinks.index import drop_index
 
 TEST_KAFKA_PORT = 19092  # test ports: a developer's own `akhbar up` on the defaults keeps running undisturbed
 TEST_KAFKA_CONTROLLER_PORT = 19093
@@ -98,14 +99,6 @@ def settings(stack_settings: StackSettings) -> Iterator[Settings]:
             admin.delete_topics(ours)
     finally:
         admin.close()
-
-
-def drop_index(client: Elasticsearch, alias: str) -> None:
-    """Delete the versioned indices behind ``alias`` by name (wildcard deletes are refused) and its template."""
-    for name in client.options(ignore_status=404).indices.get(index=f"{alias}-v*", expand_wildcards="all").body:
-        if name.startswith(f"{alias}-v"):
-            client.indices.delete(index=name)
-    client.options(ignore_status=404).indices.delete_index_template(name=alias)
 
 
 def settings_env(s: Settings) -> dict[str, str]:
