@@ -52,7 +52,15 @@ def produce(paths: tuple[Path, ...], watch: bool, progress: bool, rate: float | 
     from akhbar.run import run_producer
 
     s = _settings()
-    stats = run_producer(s, list(paths) or [Path("-")], watch=watch, progress=progress, rate=rate)
+    from producers.kafka import ProduceFailed
+
+    try:
+        stats = run_producer(s, list(paths) or [Path("-")], watch=watch, progress=progress, rate=rate)
+    except ProduceFailed as exc:
+        click.echo(f"error: {exc}", err=True)
+        for key, error in exc.unsent:
+            click.echo(f"unsent\t{key}\t{error}", err=True)
+        sys.exit(1)
     click.echo(f"read {stats.read}, produced {stats.produced}, dead-lettered {stats.dead_lettered}", err=True)
 
 

@@ -15,11 +15,11 @@ import orjson
 from akhbar.settings import Settings
 from akhbar.wiring import enrich_config, ensure_topics, es_client, faust_broker, faust_credentials, kafka_client_config
 from processors.app import ProcessorConfig, run_worker
-from processors.enrich import Rejected, enrich, parse_raw_message
+from processors.enrich import EnrichConfig, Rejected, enrich, parse_raw_message
 from producers.kafka import ArticleProducer, ProduceStats, produce_items
 from producers.prepare import prepare
 from producers.sources import DirectorySource, JsonLinesSource, SourceItem, read_article_file
-from schemas import RawArticle, dead_letter
+from schemas import DeadLetter, EnrichedArticle, RawArticle, dead_letter
 from sinks.batch import Batcher
 from sinks.consumer import SinkStats, SinkWorker
 from sinks.elasticsearch import ElasticsearchSink, Item
@@ -72,7 +72,10 @@ def run_producer(
 
         bar = tqdm(unit=" articles", desc="produce", dynamic_ncols=True)
     with ArticleProducer(
-        kafka_client_config(s.kafka), raw_topic=s.kafka.raw_topic, dlq_topic=s.kafka.dlq_topic
+        kafka_client_config(s.kafka),
+        raw_topic=s.kafka.raw_topic,
+        dlq_topic=s.kafka.dlq_topic,
+        delivery_timeout_ms=s.kafka.delivery_timeout_ms,
     ) as producer:
         try:
             items = _items(paths, watch, watchers)
@@ -125,6 +128,19 @@ def run_sink(s: Settings, *, idle_exit_s: float | None = None) -> SinkStats:
     return worker.run(idle_exit_s=idle_exit_s)
 
 
+def enrich_line(payload: bytes, origin: str, cfg: EnrichConfig) -> EnrichedArticle | DeadLetter:
+    """One input line through the producer's validation and the processor's chain, as the pipeline would."""
+    item = SourceItem(origin=origin, payload=payload)
+    prepared = prepare(item)
+    if not isinstance(prepared, RawArticle):
+        return prepared
+    try:
+        return enrich(parse_raw_message(orjson.dumps(prepared.model_dump())), cfg)
+    except Rejected as rej:
+        return dead_letter(payload, reason=rej.reason, detail=rej.detail, stage="process", article_id=prepared.id,
+                           origin=origin)
+
+
 def run_enrich(s: Settings, stdin: BinaryIO, stdout: IO[str], dlq_path: Path | None) -> tuple[int, int]:
     """``akhbar enrich``: each stdin line through prepare (as the producer would) and the processor chain."""
     cfg = enrich_config(s)
@@ -134,31 +150,16 @@ def run_enrich(s: Settings, stdin: BinaryIO, stdout: IO[str], dlq_path: Path | N
         for lineno, line in zip(itertools.count(1), stdin):
             if not line.strip():
                 continue
-            item = SourceItem(origin=f"stdin:{lineno}", payload=line.rstrip(b"\r\n"))
-            prepared = prepare(item)
-            if isinstance(prepared, RawArticle):
-                try:
-                    article = enrich(parse_raw_message(orjson.dumps(prepared.model_dump())), cfg)
-                except Rejected as rej:
-                    letter = dead_letter(
-                        item.payload,
-                        reason=rej.reason,
-                        detail=rej.detail,
-                        stage="process",
-                        article_id=prepared.id,
-                        origin=item.origin,
-                    )
-                else:
-                    stdout.write(orjson.dumps(article.model_dump()).decode() + "\n")
-                    ok += 1
-                    continue
-            else:
-                letter = prepared
+            result = enrich_line(line.rstrip(b"\r\n"), f"stdin:{lineno}", cfg)
+            if isinstance(result, EnrichedArticle):
+                stdout.write(orjson.dumps(result.model_dump()).decode() + "\n")
+                ok += 1
+                continue
             rejected += 1
             if dlq is not None:
-                dlq.write(orjson.dumps(letter.model_dump()).decode() + "\n")
+                dlq.write(orjson.dumps(result.model_dump()).decode() + "\n")
             else:
-                log.warning("line %d rejected: %s (%s)", lineno, letter.reason, letter.detail)
+                log.warning("line %d rejected: %s (%s)", lineno, result.reason, result.detail)
     finally:
         if dlq is not None:
             dlq.close()

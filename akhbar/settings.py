@@ -59,6 +59,7 @@ class KafkaSettings(BaseModel):
     dlq_topic: str = DLQ_TOPIC
     partitions: int = 3  # lets up to three processor/sink workers share the load
     replication_factor: int = 1  # the local stack has one broker; set 3 on a production cluster
+    delivery_timeout_ms: int = 120_000  # the producer's retry bound: unsent after 2 minutes = reported, exit 1
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
     sasl_username: str | None = None

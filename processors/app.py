@@ -20,7 +20,7 @@ from typing import Any, cast
 import faust
 import orjson
 
-from processors.enrich import EnrichConfig, Rejected, enrich_message
+from processors.enrich import EnrichConfig, Rejected, enrich_message, warm_up
 from schemas import dead_letter
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,8 @@ APP_ID = "akhbar-processor"  # also the consumer group: every worker with this i
 BATCH_MAX = 200  # events per batch: amortises the delivery wait without holding many in memory
 BATCH_WITHIN_S = 0.1  # a lone article waits at most 100 ms for company
 DEFAULT_PARTITIONS = 3  # must match the topics created by `akhbar` (settings.kafka.partitions)
+SESSION_TIMEOUT_S = 10.0  # a killed worker's partitions move to the others after 10 s (faust's default: 60 s)
+HEARTBEAT_INTERVAL_S = 3.0  # a third of the session timeout, as Kafka recommends
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ def make_app(cfg: ProcessorConfig) -> tuple[faust.App, Counters]:
         producer_acks=-1,
         producer_compression_type="gzip",
         stream_wait_empty=False,
+        broker_session_timeout=SESSION_TIMEOUT_S,
+        broker_heartbeat_interval=HEARTBEAT_INTERVAL_S,
         store="memory://",
     )
     counters = Counters()
@@ -125,6 +129,7 @@ def make_app(cfg: ProcessorConfig) -> tuple[faust.App, Counters]:
 
 def run_worker(cfg: ProcessorConfig, loglevel: str = "info") -> None:
     """Run the faust worker in this process until SIGINT/SIGTERM (graceful: in-flight batch finishes)."""
+    warm_up(cfg.enrich)  # load the NLP models before joining the group, not on the first batch
     app, _ = make_app(cfg)
     worker = faust.Worker(app, loglevel=loglevel, quiet=True, override_logging=True)
     worker.execute_from_commandline()

@@ -195,3 +195,17 @@ def parse_raw_message(value: bytes | str | None) -> RawArticle:
 
 def enrich_message(value: bytes | str | None, config: EnrichConfig | None = None) -> EnrichedArticle:
     return enrich(parse_raw_message(value), config)
+
+
+WARM_UP_ARTICLE = RawArticle(
+    id="0" * 32,
+    source="akhbar",
+    title="اختبار التشغيل",
+    body="افتتح وزير الثقافة معرض الكتاب في القاهرة صباح اليوم بمشاركة ناشرين من عشرين دولة.",
+    fetched_at="2026-01-01T00:00:00Z",
+)
+
+
+def warm_up(config: EnrichConfig | None = None) -> EnrichedArticle:
+    """Run the chain once on a built-in article so every step loads its model now."""
+    return enrich(WARM_UP_ARTICLE, config)

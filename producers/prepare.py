@@ -138,6 +138,8 @@ def prepare(item: SourceItem) -> RawArticle | DeadLetter:
             obj = json.loads(text)
         except ValueError as exc:
             return reject("invalid_json", f"not JSON: {exc}")
+        except RecursionError:
+            return reject("too_deeply_nested", "the JSON nests too deeply to parse")
     if not isinstance(obj, dict):
         return reject("not_an_object", f"expected a JSON object, got {type(obj).__name__}")
     try:
