@@ -1,0 +1,509 @@
+"""Train the shipped Arabic NER model (CRF over lexical + cluster + gazetteer features).
+
+Reproduce the shipped artefacts (from the repository root, data at ../shared/data)::
+
+    python -m processors.ner.train --data ../shared/data --out processors/ner/model --seed 13
+
+Steps: (1) word clusters from unlabelled news text (``clusters.py``; SaudiNewsNet excluded for licence
+reasons); (2) gazetteer table from Wikidata person-name tokens (CC0) and country names; (3) CRF (L-BFGS,
+elastic net) on ANERcorp train.  ``--dev`` holds out the last 10% of sentences and reports dev F1;
+``--full`` (the default for the shipped model) then retrains on all sentences.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import random
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from processors.ner.conll import evaluate, read_conll
+from processors.ner.features import PERSON_COUNT_BUCKETS, Featurizer, Resources, load_gazetteer
+from processors.ner.text import normalize, tokenize
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SEED = 13  # any fixed value; recorded in the model metadata
+DEV_FRACTION = 0.10  # the house rule: the LAST 10% of ANERcorp train sentences are the dev split
+CRF_C1 = 0.05  # L1 weight: prunes the long tail of rare attributes (smaller, faster model) with no F1 loss
+CRF_C2 = 0.05  # L2 weight, chosen on the dev split among {0.01, 0.05, 0.1, 0.5}
+CRF_MAX_ITER = 200  # L-BFGS converges on ~110k tokens within 150-250 iterations
+CRF_MIN_FREQ = 1  # keep every attribute seen in training; L1 does the pruning
+MIN_PERSON_TOKEN_LEN = 2  # one-letter Wikidata "name tokens" are transliteration debris
+MODEL_FILE = "ner.crfsuite"
+CLUSTERS_FILE = "clusters.tsv.gz"
+CLUSTERS2_FILE = "clusters2.tsv.gz"
+ALT_SEED_OFFSET = 1  # the second clustering differs only in its SVD/k-means seed
+GAZETTEER_FILE = "gazetteer.tsv.gz"
+META_FILE = "meta.json"
+PRIORS_FILE = "priors.tsv.gz"
+SILVER_FILE = "silver.tsv.gz"
+SILVER_TOKENS = 3_000_000  # unlabelled news tokens tagged for the self-training lexicon (~half the corpus)
+GUIDE_FILE = "guide.crfsuite"
+GUIDE_KEEP_EMPTY = 0.2  # share of entity-less Wikipedia sentences kept (they teach "O" but are 10x cheaper)
+GUIDE_MAX_LEN = 120  # same cut as the run-time tagger
+GUIDE_MAX_ITER = 100  # the guide only needs to be roughly right; halves its training time
+VECTORS_FILE = "vectors.npz"  # training-time only, never shipped (tens of MB)
+
+
+@dataclass
+class TrainConfig:
+    """Knobs for experiments (defaults = the shipped configuration)."""
+
+    c1: float = CRF_C1
+    c2: float = CRF_C2
+    max_iter: int = CRF_MAX_ITER
+    use_clusters: bool = True
+    alt_clusters: bool = True  # k-means on 128-d vectors varies +-1.3 F1 with the seed; two clusterings average it
+    use_gazetteer: bool = True
+    use_priors: bool = True
+    use_silver: bool = False  # self-training lexicon: +0.2 F1 sentence-level but -0.5 with consistency; off
+    silver_tokens: int = SILVER_TOKENS
+    use_guide: bool = False  # stacking on a WikiFANE/AQMAR-trained CRF: measured -0.4 F1 on dev, off
+
+
+def build_gazetteer(data_dir: Path, out_path: Path) -> None:
+    """Write ``per``/``loc`` lookup rows (normalised tokens) from the gazetteers in ``data_dir/gazetteers``."""
+    gdir = data_dir / "gazetteers"
+    per_counts: dict[str, int] = {}
+    per_path = gdir / "wikidata_person_name_tokens.tsv"
+    if per_path.exists():
+        for line in per_path.open(encoding="utf-8"):
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) != 3 or not parts[2].isdigit():
+                continue
+            tok = normalize(parts[1].replace(" ", ""))
+            if len(tok) >= MIN_PERSON_TOKEN_LEN:
+                per_counts[tok] = per_counts.get(tok, 0) + int(parts[2])
+    places: dict[str, str] = {}
+    c_path = gdir / "countries_ar_en.tsv"
+    if c_path.exists():
+        rows = c_path.open(encoding="utf-8").read().splitlines()
+        header = rows[0].split("\t")
+        cols = [header.index(c) for c in ("name_ar_common", "name_ar_official") if c in header]
+        for row in rows[1:]:
+            parts = row.split("\t")
+            for ci in cols:
+                if ci >= len(parts):
+                    continue
+                toks = [normalize(t.text) for t in tokenize(parts[ci])]
+                if len(toks) == 1:
+                    places[toks[0]] = "S"
+                    if toks[0].startswith("ال"):
+                        places.setdefault(toks[0][2:], "S")
+                else:
+                    for t in toks:
+                        places.setdefault(t, "P")
+    lexicon = build_entity_lexicon(data_dir)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(out_path, "wt", encoding="utf-8", compresslevel=9) as fh:
+        for tok, val in sorted(lexicon.items()):
+            fh.write(f"lex\t{tok}\t{val}\n")
+        for tok, cnt in sorted(per_counts.items()):
+            bucket = sum(cnt >= b for b in PERSON_COUNT_BUCKETS)
+            fh.write(f"per\t{tok}\t{bucket}\n")
+        for tok, kind in sorted(places.items()):
+            fh.write(f"loc\t{tok}\t{kind}\n")
+
+
+# WikiFANE fine classes -> ANERcorp coarse types (None = not an ANERcorp-style entity, ignored).
+WIKIFANE_COARSE: dict[str, str | None] = {
+    **{
+        c: "PERS"
+        for c in (
+            "Politician",
+            "Religious_PER",
+            "Other_PER",
+            "Artist",
+            "Scientist",
+            "Athlete",
+            "Businessperson",
+            "Engineer",
+            "Lawyer",
+            "Police",
+        )
+    },
+    **{
+        c: "ORG"
+        for c in (
+            "Government",
+            "Non-Governmental",
+            "Commercial",
+            "Educational",
+            "Media",
+            "Religious_ORG",
+            "Sports",
+            "Entertainment",
+            "Medical-Science",
+        )
+    },
+    **{
+        c: "LOC"
+        for c in (
+            "Nation",
+            "Population-Center",
+            "State-or-Province",
+            "County-or-District",
+            "GPE-Cluster",
+            "Continent",
+            "Water-Body",
+            "Land-Region-Natural",
+            "Building-Grounds",
+            "Airport",
+            "Path",
+            "Subarea-Facility",
+        )
+    },
+    **{
+        c: "MISC"
+        for c in (
+            "Book",
+            "Movie",
+            "Sound",
+            "Software",
+            "Hardware",
+            "Projectile",
+            "Food",
+            "Drug",
+            "Nuclear",
+            "Blunt",
+            "Shooting",
+            "Exploding",
+            "Sharp",
+            "Chemical",
+        )
+    },
+    "Group": None,
+    "Celestial": None,
+    "Plant": None,
+    "Water": None,
+    "Land": None,
+    "Air": None,
+}
+LEXICON_MIN_COUNT = 2  # a token must occur inside >= 2 entity mentions to get a lexicon feature
+LEXICON_MIN_SHARE = 0.3  # ... and this type must be >= 30% of its entity uses
+ENTITY_RATIO_BUCKETS = (0.1, 0.3, 0.6, 0.9)  # share of a token's occurrences that are inside an entity
+
+
+def coarse_tag(tag: str, source: str) -> str:
+    """Map a WikiFANE/AQMAR tag to ANERcorp's coarse BIO scheme (``O`` when unmapped)."""
+    if len(tag) < 3 or tag[1] != "-" or tag[0] not in "BI":
+        return "O"
+    typ = tag[2:]
+    if source == "wikifane":
+        coarse = WIKIFANE_COARSE.get(typ)
+    elif typ.startswith("MIS"):
+        coarse = "MISC"
+    else:
+        coarse = {"PER": "PERS", "LOC": "LOC", "ORG": "ORG"}.get(typ)
+    return f"{tag[0]}-{coarse}" if coarse else "O"
+
+
+def build_entity_lexicon(data_dir: Path) -> dict[str, str]:
+    """Token -> ``TYPE:ratio-bucket`` from WikiFANE Gold and AQMAR entity mentions (Wikipedia, not news).
+
+    Used as a *feature* rather than as extra training sentences: the external corpora tell the tagger which
+    words tend to be names of which type without importing their annotation conventions and domain.
+    """
+    from processors.ner.text import split_clitics
+
+    ner = data_dir / "ner"
+    files = [(ner / "wikifane_gold" / "wikifane_gold.conll", "wikifane")]
+    files += [(p, "aqmar") for p in sorted((ner / "aqmar" / "articles").glob("*.txt"))]
+    total: dict[str, int] = {}
+    ent: dict[str, dict[str, int]] = {}
+    for path, source in files:
+        if not path.exists():
+            continue
+        sents, tags = read_conll(path)
+        for toks, ys in zip(sents, tags, strict=True):
+            for tok, y in zip(toks, ys, strict=True):
+                stem = split_clitics(normalize(tok)).stem
+                total[stem] = total.get(stem, 0) + 1
+                c = coarse_tag(y, source)
+                if c != "O":
+                    d = ent.setdefault(stem, {})
+                    d[c[2:]] = d.get(c[2:], 0) + 1
+    lex: dict[str, str] = {}
+    for stem, d in ent.items():
+        n = sum(d.values())
+        if n < LEXICON_MIN_COUNT:
+            continue
+        ratio = n / total[stem]
+        bucket = sum(ratio >= b for b in ENTITY_RATIO_BUCKETS)
+        types = [t for t, c in sorted(d.items()) if c / n >= LEXICON_MIN_SHARE]
+        lex[stem] = "+".join(types) + f":{bucket}"
+    return lex
+
+
+def split_dev(sents: list[list[str]], tags: list[list[str]]) -> tuple[list[int], list[int]]:
+    """Indices of train (first 90%) and dev (last 10%) sentences."""
+    n_dev = round(len(sents) * DEV_FRACTION)
+    cut = len(sents) - n_dev
+    return list(range(cut)), list(range(cut, len(sents)))
+
+
+def train_crf(
+    feat: Featurizer,
+    sents: Sequence[Sequence[str]],
+    tags: Sequence[Sequence[str]],
+    model_path: Path,
+    cfg: TrainConfig,
+    guides: Sequence[Sequence[str]] | None = None,
+) -> None:
+    """Fit a CRF with L-BFGS and write it to ``model_path`` (``guides``: stacking tags per sentence)."""
+    import pycrfsuite
+
+    trainer = pycrfsuite.Trainer(verbose=False)
+    for k, (toks, ys) in enumerate(zip(sents, tags, strict=True)):
+        trainer.append(feat.sentence(toks, guides[k] if guides is not None else None), list(ys))
+    trainer.set_params(
+        {
+            "c1": cfg.c1,
+            "c2": cfg.c2,
+            "max_iterations": cfg.max_iter,
+            "feature.possible_transitions": True,
+            "feature.minfreq": CRF_MIN_FREQ,
+        }
+    )
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    trainer.train(str(model_path))
+
+
+def tag_sents(
+    feat: Featurizer,
+    model_path: Path,
+    sents: Sequence[Sequence[str]],
+    guides: Sequence[Sequence[str]] | None = None,
+) -> list[list[str]]:
+    """Tag sentences with a CRF model file."""
+    import pycrfsuite
+
+    tagger = pycrfsuite.Tagger()
+    tagger.open(str(model_path))
+    return [
+        list(tagger.tag(feat.sentence(s, guides[k] if guides is not None else None))) if s else []
+        for k, s in enumerate(sents)
+    ]
+
+
+def guide_resources(res: Resources) -> Resources:
+    """Features of the guide (WikiFANE/AQMAR) CRF: clusters and gazetteers, not the lexicon learnt from its own
+    training data (it would be a perfect, over-trusted feature there) nor the ANERcorp-fitted priors."""
+    return Resources(clusters=res.clusters, person_tokens=res.person_tokens, places=res.places)
+
+
+def wiki_sentences(data_dir: Path, seed: int) -> tuple[list[list[str]], list[list[str]]]:
+    """WikiFANE Gold + AQMAR sentences with coarse tags: all with an entity, ~20% of the others."""
+    rng = random.Random(seed)
+    ner = data_dir / "ner"
+    files = [(ner / "wikifane_gold" / "wikifane_gold.conll", "wikifane")]
+    files += [(p, "aqmar") for p in sorted((ner / "aqmar" / "articles").glob("*.txt"))]
+    out_s: list[list[str]] = []
+    out_y: list[list[str]] = []
+    for path, src in files:
+        if not path.exists():
+            continue
+        ss, yy = read_conll(path)
+        for s, y in zip(ss, yy, strict=True):
+            c = [coarse_tag(t, src) for t in y]
+            if any(t != "O" for t in c) or rng.random() < GUIDE_KEEP_EMPTY:
+                out_s.append(s[:GUIDE_MAX_LEN])
+                out_y.append(c[:GUIDE_MAX_LEN])
+    return out_s, out_y
+
+
+def load_resources(model_dir: Path, cfg: TrainConfig) -> Resources:
+    """Resources from a model directory (clusters, gazetteer and priors files if present and enabled)."""
+    from processors.ner.clusters import load_clusters
+    from processors.ner.priors import load_priors
+
+    res = Resources()
+    if cfg.use_clusters and (model_dir / CLUSTERS_FILE).exists():
+        res.clusters = load_clusters(model_dir / CLUSTERS_FILE)
+    if cfg.use_clusters and cfg.alt_clusters and (model_dir / CLUSTERS2_FILE).exists():
+        res.alt_clusters = load_clusters(model_dir / CLUSTERS2_FILE)
+    if cfg.use_gazetteer and (model_dir / GAZETTEER_FILE).exists():
+        res.person_tokens, res.places, res.lexicon = load_gazetteer(model_dir / GAZETTEER_FILE)
+    if cfg.use_priors and (model_dir / PRIORS_FILE).exists():
+        res.priors = load_priors(model_dir / PRIORS_FILE)
+    if cfg.use_silver and (model_dir / SILVER_FILE).exists():
+        res.silver = load_priors(model_dir / SILVER_FILE)
+    return res
+
+
+def iter_news_texts(data_dir: Path) -> Iterator[str]:
+    """Unlabelled news bodies for self-training, the three shippable sources interleaved (SaudiNewsNet never)."""
+    import itertools
+
+    import orjson
+
+    def one(name: str) -> Iterator[str]:
+        path = data_dir / "topics" / name
+        if path.exists():
+            with path.open("rb") as fh:
+                for line in fh:
+                    text = orjson.loads(line).get("text")
+                    if isinstance(text, str) and text:
+                        yield text
+
+    for trio in itertools.zip_longest(
+        *(one(n) for n in ("sanad_alkhaleej.jsonl", "ant_v1.jsonl", "ant_multisource.jsonl"))
+    ):
+        yield from (t for t in trio if t)
+
+
+def train_two_stage(
+    res: Resources,
+    data_dir: Path,
+    sents: Sequence[Sequence[str]],
+    tags: Sequence[Sequence[str]],
+    model_path: Path,
+    cfg: TrainConfig,
+    guides: Sequence[Sequence[str]] | None = None,
+) -> dict[str, str]:
+    """Stage 1 CRF -> tag unlabelled news -> silver lexicon -> stage 2 CRF (written to ``model_path``).
+
+    Without ``cfg.use_silver`` this is just one CRF.  (The silver stage ignores ``guides``.)"""
+    from processors.ner.silver import build_silver
+
+    res.silver = {}
+    if cfg.use_silver:
+        feat1 = Featurizer(res)
+        train_crf(feat1, sents, tags, model_path, cfg)
+        import pycrfsuite
+
+        tagger = pycrfsuite.Tagger()
+        tagger.open(str(model_path))
+
+        def tag(ss: Sequence[Sequence[str]]) -> list[list[str]]:
+            return [list(tagger.tag(feat1.sentence(s))) for s in ss]
+
+        res.silver = build_silver(iter_news_texts(data_dir), tag, cfg.silver_tokens)
+        tagger.close()
+        log.info("silver lexicon: %d stems", len(res.silver))
+    train_crf(Featurizer(res), sents, tags, model_path, cfg, guides)
+    return res.silver
+
+
+def run(
+    data_dir: Path,
+    out_dir: Path,
+    *,
+    seed: int,
+    dev: bool,
+    full: bool,
+    cfg: TrainConfig,
+    work_dir: Path | None = None,
+) -> dict[str, object]:
+    """Build resources, train (dev and/or full), write the model directory and return the metadata.
+
+    ``work_dir`` keeps the (large, not shipped) word vectors between runs; default: a temporary directory.
+    """
+    import tempfile
+
+    from processors.ner.clusters import load_clusters
+    from processors.ner.consistency import propagate_windows, single_word_filter
+    from processors.ner.priors import fit_priors, save_priors
+
+    random.seed(seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = None
+    if work_dir is None:
+        tmp = tempfile.TemporaryDirectory(prefix="akhbar-ner-")
+        work_dir = Path(tmp.name)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    vectors = work_dir / VECTORS_FILE
+    t0 = time.time()
+    if cfg.use_clusters and (not (out_dir / CLUSTERS_FILE).exists() or (cfg.use_priors and not vectors.exists())):
+        from processors.ner.clusters import build_clusters, iter_corpus_texts
+
+        build_clusters(iter_corpus_texts(data_dir), out_dir / CLUSTERS_FILE, seed=seed, vectors_out=vectors)
+    if cfg.use_clusters and cfg.alt_clusters and not (out_dir / CLUSTERS2_FILE).exists():
+        from processors.ner.clusters import build_clusters, iter_corpus_texts
+
+        build_clusters(iter_corpus_texts(data_dir), out_dir / CLUSTERS2_FILE, seed=seed + ALT_SEED_OFFSET)
+    if cfg.use_gazetteer and not (out_dir / GAZETTEER_FILE).exists():
+        build_gazetteer(data_dir, out_dir / GAZETTEER_FILE)
+    cfg_no_priors = TrainConfig(**{**cfg.__dict__, "use_priors": False})
+    res = load_resources(out_dir, cfg_no_priors)
+    sents, tags = read_conll(data_dir / "ner" / "anercorp" / "train.txt")
+    guides: list[list[str]] | None = None
+    if cfg.use_guide:
+        gres = guide_resources(res)
+        if not (out_dir / GUIDE_FILE).exists():
+            w_s, w_y = wiki_sentences(data_dir, seed)
+            gcfg = TrainConfig(**{**cfg.__dict__, "max_iter": GUIDE_MAX_ITER})
+            train_crf(Featurizer(gres), w_s, w_y, out_dir / GUIDE_FILE, gcfg)
+        guides = tag_sents(Featurizer(gres), out_dir / GUIDE_FILE, sents)
+    meta: dict[str, object] = {
+        "seed": seed,
+        "config": cfg.__dict__,
+        "train_sentences": len(sents),
+        "data": "ANERcorp train (CAMeL split), CC BY-SA 4.0",
+    }
+    if dev:
+        tr, dv = split_dev(sents, tags)
+        tr_s, tr_y = [sents[i] for i in tr], [tags[i] for i in tr]
+        if cfg.use_priors:
+            res.priors = fit_priors(vectors, tr_s, tr_y)  # priors from the 90% only: an honest dev figure
+        dev_model = work_dir / "dev.crfsuite"
+        g_tr = [guides[i] for i in tr] if guides is not None else None
+        g_dv = [guides[i] for i in dv] if guides is not None else None
+        train_two_stage(res, data_dir, tr_s, tr_y, dev_model, cfg, g_tr)
+        feat = Featurizer(res)
+        dev_s, dev_y = [sents[i] for i in dv], [tags[i] for i in dv]
+        pred = tag_sents(feat, dev_model, dev_s, g_dv)
+        meta["dev_sentence_level"] = evaluate(dev_y, pred)
+        counts: dict[str, int] = {}
+        if (out_dir / CLUSTERS_FILE).exists():
+            load_clusters(out_dir / CLUSTERS_FILE, counts)
+        allow = single_word_filter(counts, res.priors)
+        meta["dev"] = evaluate(dev_y, propagate_windows(dev_s, pred, allow=allow))
+        log.info("dev (sentence level): %s", json.dumps(meta["dev_sentence_level"]["micro"]))  # type: ignore[index]
+        log.info("dev (with consistency): %s", json.dumps(meta["dev"]["micro"]))  # type: ignore[index]
+    if full:
+        if cfg.use_priors:
+            res.priors = fit_priors(vectors, sents, tags)
+            save_priors(res.priors, out_dir / PRIORS_FILE)
+        silver = train_two_stage(res, data_dir, sents, tags, out_dir / MODEL_FILE, cfg, guides)
+        if cfg.use_silver:
+            save_priors(silver, out_dir / SILVER_FILE)
+    meta["train_seconds"] = round(time.time() - t0, 1)
+    (out_dir / META_FILE).write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    if tmp is not None:
+        tmp.cleanup()
+    return meta
+
+
+def main() -> None:
+    """``python -m processors.ner.train`` entry point (the click command wraps :func:`run`)."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    ap.add_argument("--no-dev", action="store_true")
+    ap.add_argument("--no-full", action="store_true")
+    ap.add_argument("--work", type=Path, default=None, help="keep word vectors here between runs")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    meta = run(
+        args.data,
+        args.out,
+        seed=args.seed,
+        dev=not args.no_dev,
+        full=not args.no_full,
+        cfg=TrainConfig(),
+        work_dir=args.work,
+    )
+    print(json.dumps(meta.get("dev", {}), indent=1))
+
+
+if __name__ == "__main__":
+    main()
