@@ -61,7 +61,7 @@ def _committed(client_config: dict[str, Any], group: str, topic: str) -> int:
 
     admin = KafkaAdminClient(**client_config)
     try:
-        offsets = admin.list_group_offsets({group: None}).get(group, {})
+        offsets = admin.list_consumer_group_offsets(group)
         return sum(meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset >= 0)
     finally:
         admin.close()

@@ -137,8 +137,9 @@ def enrich_line(payload: bytes, origin: str, cfg: EnrichConfig) -> EnrichedArtic
     try:
         return enrich(parse_raw_message(orjson.dumps(prepared.model_dump())), cfg)
     except Rejected as rej:
-        return dead_letter(payload, reason=rej.reason, detail=rej.detail, stage="process", article_id=prepared.id,
-                           origin=origin)
+        return dead_letter(
+            payload, reason=rej.reason, detail=rej.detail, stage="process", article_id=prepared.id, origin=origin
+        )
 
 
 def run_enrich(s: Settings, stdin: BinaryIO, stdout: IO[str], dlq_path: Path | None) -> tuple[int, int]:

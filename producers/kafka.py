@@ -26,7 +26,8 @@ LINGER_MS = 20  # batch sends for 20 ms: large batches at full speed, negligible
 DELIVERY_TIMEOUT_MS = 120_000  # the retry bound: a send still failing after 2 minutes is reported as unsent
 MAX_REQUEST_BYTES = 4 * 1024 * 1024  # fits the largest valid article (1M characters of Arabic is ~2 MB of UTF-8)
 COMPRESSION = "gzip"  # built into Python; Arabic news compresses ~3x
-FLUSH_TIMEOUT_S = 150.0  # longer than the delivery timeout, so flush returns after every send has resolved
+FLUSH_MARGIN_S = 5.0  # flush waits the delivery timeout plus this, then reports what is still unacknowledged
+CLOSE_TIMEOUT_S = 5.0  # after a flush, closing only has to tidy up connections
 
 
 class ProduceFailed(RuntimeError):
@@ -63,6 +64,9 @@ class ArticleProducer:
         self.dlq_topic = dlq_topic
         self.stats = ProduceStats()
         self._lock = threading.Lock()
+        self._pending: dict[int, str] = {}  # sends not yet acknowledged or failed, by sequence number
+        self._seq = 0
+        self.delivery_timeout_ms = delivery_timeout_ms
         self._producer = KafkaProducer(
             **client_config,
             acks="all",
@@ -70,7 +74,7 @@ class ArticleProducer:
             compression_type=COMPRESSION,
             linger_ms=linger_ms,
             delivery_timeout_ms=delivery_timeout_ms,
-            request_timeout_ms=min(30_000, delivery_timeout_ms),
+            request_timeout_ms=min(30_000, delivery_timeout_ms - linger_ms),  # the client requires the sum to fit
             max_request_size=MAX_REQUEST_BYTES,
             key_serializer=lambda k: k.encode("utf-8") if k is not None else None,
         )
@@ -81,14 +85,20 @@ class ArticleProducer:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _on_success(self, _meta: object) -> None:
-        with self._lock:
-            self.stats.delivered += 1
+    def _callback(self, seq: int) -> Callable[[object], None]:
+        def on_success(_meta: object) -> None:
+            with self._lock:
+                self._pending.pop(seq, None)
+                self.stats.delivered += 1
 
-    def _errback(self, key: str) -> Callable[[Exception], None]:
+        return on_success
+
+    def _errback(self, key: str, seq: int | None = None) -> Callable[[Exception], None]:
         def on_error(exc: Exception) -> None:
             log.error("delivery failed for %s: %s", key, exc)
             with self._lock:
+                if seq is not None:
+                    self._pending.pop(seq, None)
                 self.stats.unsent.append((key, f"{type(exc).__name__}: {exc}"))
 
         return on_error
@@ -111,17 +121,34 @@ class ArticleProducer:
         except KafkaError as exc:  # buffer full past max_block_ms, message too large, ...
             self._errback(label)(exc)
             return
-        future.add_callback(self._on_success)
-        future.add_errback(self._errback(label))
+        with self._lock:
+            self._seq += 1
+            seq = self._seq
+            self._pending[seq] = label
+        future.add_callback(self._callback(seq))
+        future.add_errback(self._errback(label, seq))
 
-    def flush(self, timeout_s: float = FLUSH_TIMEOUT_S) -> None:
-        """Wait until every send resolved; raise ProduceFailed naming what could not be delivered."""
-        self._producer.flush(timeout=timeout_s)
-        if self.stats.unsent:
-            raise ProduceFailed(list(self.stats.unsent))
+    def flush(self, timeout_s: float | None = None) -> None:
+        """Wait until every send resolved; raise ProduceFailed naming what could not be delivered.
+
+        The wait is bounded by the delivery timeout (plus a margin): what is still unacknowledged then is
+        reported as unsent together with what failed outright.
+        """
+        timeout = timeout_s if timeout_s is not None else self.delivery_timeout_ms / 1000 + FLUSH_MARGIN_S
+        try:
+            self._producer.flush(timeout=timeout)
+        except KafkaError as exc:
+            log.error("flush did not complete within %.0fs: %s", timeout, exc)
+        with self._lock:
+            unsent = list(self.stats.unsent) + [(key, "not acknowledged in time") for key in self._pending.values()]
+        if unsent:
+            raise ProduceFailed(unsent)
 
     def close(self) -> None:
-        self._producer.close(timeout=FLUSH_TIMEOUT_S)
+        try:
+            self._producer.close(timeout=CLOSE_TIMEOUT_S)
+        except KafkaError as exc:  # the broker is gone; what was unsent has already been reported by flush()
+            log.warning("closing the producer: %s", exc)
 
 
 def produce_items(

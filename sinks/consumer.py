@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.errors import CommitFailedError
+from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import OffsetAndMetadata
 from pydantic import ValidationError
 
@@ -36,6 +36,7 @@ POLL_TIMEOUT_MS = 200  # how long one poll waits for records; bounds the latency
 MAX_POLL_RECORDS = 500  # one poll fills at most one bulk batch
 TOPIC_METADATA_TIMEOUT_S = 30.0  # the topic exists (ensure_topics made it); its metadata arrives within seconds
 METADATA_MAX_AGE_MS = 30_000  # notice new partitions within 30 s (kafka-python's default is 5 minutes)
+COMMIT_TIMEOUT_MS = 10_000  # one commit attempt; while the broker is down attempts repeat with backoff
 PAUSE_BACKOFF_MAX_S = 30.0  # while Elasticsearch is down, retry the kept batch at least every 30 s
 
 
@@ -80,9 +81,10 @@ class SinkWorker:
 
         class _Listener(ConsumerRebalanceListener):
             def on_partitions_revoked(self, revoked: Any) -> None:
-                # Write and commit what we hold before another worker takes these partitions.
-                if revoked and len(worker.batcher):
-                    worker.flush()
+                # Runs on kafka-python's IO thread, where blocking calls (commit) are not allowed. The held,
+                # uncommitted items of these partitions are dropped: their new owner reads them again from
+                # the last commit and re-indexes the same ids, idempotently.
+                worker.forget(set(revoked))
 
             def on_partitions_assigned(self, assigned: Any) -> None:
                 log.info("sink assigned %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned))
@@ -97,6 +99,16 @@ class SinkWorker:
 
     def stop(self, *_args: object) -> None:
         self._stop = True
+
+    def forget(self, partitions: set[TopicPartition]) -> None:
+        """Drop held items and pending offsets of partitions this worker no longer owns."""
+        kept = [it for it in self.batcher.drain() if TopicPartition(it.topic, it.partition) not in partitions]
+        for it in kept:
+            self.batcher.add(it, len(it.source))
+        for tp in partitions:
+            self._extra_offsets.pop(tp, None)
+        if partitions:
+            log.info("partitions revoked: %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in partitions))
 
     def install_signal_handlers(self) -> None:
         def handler(signum: int, _frame: FrameType | None) -> None:
@@ -178,13 +190,31 @@ class SinkWorker:
             tp = TopicPartition(it.topic, it.partition)
             offsets[tp] = max(it.offset, offsets.get(tp, -1))
         if offsets:
-            try:
-                self.consumer.commit({tp: OffsetAndMetadata(off + 1, "", -1) for tp, off in offsets.items()})
-            except CommitFailedError as exc:  # partitions moved during a rebalance: redelivery is idempotent
-                log.warning("commit after bulk failed (%s); the new owner re-indexes the same ids", exc)
+            self._commit({tp: OffsetAndMetadata(off + 1, "", -1) for tp, off in offsets.items()})
             for tp, off in offsets.items():
                 self.stats.committed[f"{tp.topic}[{tp.partition}]"] = off + 1
         self._extra_offsets = {}
+
+    def _commit(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
+        """Commit, retrying while the broker is away (the documents are written: this only saves re-work).
+
+        Gives up on a rebalance (the new owner re-indexes the same ids, idempotently) or when stopping.
+        """
+        pause = 0.5
+        while True:
+            try:
+                self.consumer.commit(offsets, timeout_ms=COMMIT_TIMEOUT_MS)
+                return
+            except CommitFailedError as exc:
+                log.warning("commit after bulk failed (%s); the new owner re-indexes the same ids", exc)
+                return
+            except KafkaError as exc:
+                if self._stop:
+                    log.warning("commit failed while stopping (%s); a restart re-indexes these ids", exc)
+                    return
+                log.warning("commit failed (%s); Kafka unavailable? retrying in %.1fs", exc, pause)
+                time.sleep(pause)
+                pause = min(PAUSE_BACKOFF_MAX_S, pause * 2)
 
     def _write_until_accepted(self, items: list[Item]) -> Any:
         pause = 1.0

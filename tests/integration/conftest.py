@@ -46,6 +46,13 @@ REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    from tests.integration import reliability
+
+    if (out := reliability.write()) is not None:
+        print(f"\nreliability rows written to {out}")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/integration" in str(item.fspath):
@@ -146,13 +153,31 @@ class Workers:
                 f"{name} did not stop within {timeout}s of SIGTERM:\n{self.log(name)[-3000:]}"
             ) from None
 
+    def kill(self, name: str) -> None:
+        """SIGKILL: no chance to flush or commit."""
+        proc = self.procs.pop(name)
+        proc.kill()
+        proc.wait()
+
+    def tails(self, lines: int = 25) -> str:
+        """The last lines of every worker log this test started (for timeout messages)."""
+        out = []
+        for path in sorted(self.tmp.glob("*.log")):
+            tail = path.read_text(errors="replace").splitlines()[-lines:]
+            out.append(f"--- {path.name}\n" + "\n".join(line[:300] for line in tail))
+        return "\n".join(out)
+
     def stop_all(self) -> None:
         for name in list(self.procs):
             self.stop(name)
 
     def assert_alive(self) -> None:
+        """Long-running workers are still running; a producer may have finished, but only successfully."""
         for name, proc in self.procs.items():
-            assert proc.poll() is None, f"{name} exited with {proc.returncode}:\n{self.log(name)[-3000:]}"
+            code = proc.poll()
+            if code is None or (name == "producer" and code == 0):
+                continue
+            raise AssertionError(f"{name} exited with {code}:\n{self.log(name)[-3000:]}")
 
 
 @pytest.fixture()
@@ -173,6 +198,7 @@ def wait_for(
     timeout: float = WAIT_S,
     what: str = "condition",
     check: Callable[[], None] | None = None,
+    diagnose: Callable[[], str] | None = None,
 ) -> Any:
     deadline = time.monotonic() + timeout
     last: Any = None
@@ -183,7 +209,8 @@ def wait_for(
         if check is not None:
             check()
         time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last value: {last!r})")
+    extra = f"\n{diagnose()}" if diagnose is not None else ""
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last value: {last!r}){extra}")
 
 
 def count_docs(es: Elasticsearch, alias: str) -> int:

@@ -1,0 +1,265 @@
+"""Faults against the real local stack: killed and restarted workers, Elasticsearch and Kafka outages.
+
+Each scenario streams articles through the pipeline while something fails, then asserts that the index ends
+with exactly the set of distinct article ids produced (no loss; no duplicates, counted as documents).
+Every scenario appends a row (counts before/after, time to recover) to the reliability report.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from akhbar import stack
+from akhbar.pipeline import counts
+from akhbar.settings import Settings
+from producers.ids import article_id
+from tests.fixtures.synthetic import make_articles
+from tests.integration.conftest import REPO, Workers, count_docs, settings_env, wait_for
+from tests.integration.reliability import record
+
+RATE = 40.0  # articles/s while the fault happens: a steady stream, not a burst
+
+
+def feed(tmp: Path, n: int, seed: int) -> tuple[Path, set[str]]:
+    articles = make_articles(n, seed=seed)
+    path = tmp / f"feed-{seed}.jsonl"
+    path.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in articles), encoding="utf-8")
+    return path, {article_id(a["url"], a["title"], a["body"])[0] for a in articles}
+
+
+def indexed_ids(es: Elasticsearch, alias: str) -> set[str]:
+    es.indices.refresh(index=alias)
+    resp = es.search(index=alias, size=10_000, query={"match_all": {}}, source=False)
+    return {hit["_id"] for hit in resp["hits"]["hits"]}
+
+
+def settle(s: Settings, es: Elasticsearch, expected: set[str], workers: Workers, timeout: float = 240.0) -> float:
+    """Wait until every expected id is indexed and both lags are zero; return how long it took."""
+    started = time.monotonic()
+    wait_for(
+        lambda: count_docs(es, s.elasticsearch.alias) >= len(expected),
+        timeout=timeout,
+        what=f"{len(expected)} documents",
+        check=workers.assert_alive,
+        diagnose=workers.tails,
+    )
+    wait_for(
+        lambda: (c := counts(s)).processor_lag == 0 and c.sink_lag == 0,
+        timeout=60,
+        what="zero lag",
+        diagnose=workers.tails,
+    )
+    return time.monotonic() - started
+
+
+def start_producer(workers: Workers, path: Path, rate: float = RATE) -> subprocess.Popen[bytes]:
+    return workers.start("producer", "produce", "--no-progress", "--rate", str(rate), str(path))
+
+
+def test_sink_killed_mid_stream_then_restarted(
+    settings: Settings, workers: Workers, es: Elasticsearch, tmp_path: Path
+) -> None:
+    path, expected = feed(tmp_path, 400, seed=101)
+    workers.start("processor", "process", "--loglevel", "warning")
+    workers.start("sink", "sink")
+    start_producer(workers, path)
+    wait_for(
+        lambda: count_docs(es, settings.elasticsearch.alias) >= 60, what="stream under way", diagnose=workers.tails
+    )
+    before = count_docs(es, settings.elasticsearch.alias)
+    workers.kill("sink")
+    time.sleep(3)
+    workers.start("sink", "sink")
+    recovery = settle(settings, es, expected, workers)
+    got = indexed_ids(es, settings.elasticsearch.alias)
+    record(
+        "sink SIGKILL mid-stream, restarted after 3 s",
+        produced=len(expected),
+        indexed_before=before,
+        indexed_after=len(got),
+        recovery_s=recovery,
+    )
+    assert got == expected and count_docs(es, settings.elasticsearch.alias) == len(expected)
+
+
+def test_processor_killed_mid_stream_then_restarted(
+    settings: Settings, workers: Workers, es: Elasticsearch, tmp_path: Path
+) -> None:
+    path, expected = feed(tmp_path, 400, seed=102)
+    workers.start("processor", "process", "--loglevel", "warning")
+    workers.start("sink", "sink")
+    start_producer(workers, path)
+    wait_for(
+        lambda: count_docs(es, settings.elasticsearch.alias) >= 60, what="stream under way", diagnose=workers.tails
+    )
+    before = count_docs(es, settings.elasticsearch.alias)
+    workers.kill("processor")
+    time.sleep(3)
+    workers.start("processor", "process", "--loglevel", "warning")
+    recovery = settle(settings, es, expected, workers)
+    got = indexed_ids(es, settings.elasticsearch.alias)
+    record(
+        "processor SIGKILL mid-stream, restarted after 3 s",
+        produced=len(expected),
+        indexed_before=before,
+        indexed_after=len(got),
+        recovery_s=recovery,
+    )
+    assert got == expected and count_docs(es, settings.elasticsearch.alias) == len(expected)
+
+
+def test_elasticsearch_down_for_a_minute(
+    settings: Settings, workers: Workers, es: Elasticsearch, tmp_path: Path
+) -> None:
+    path, expected = feed(tmp_path, 1600, seed=103)  # 40 s at 40/s: articles keep arriving during the outage
+    workers.start("processor", "process", "--loglevel", "warning")
+    workers.start("sink", "sink")
+    start_producer(workers, path)
+    wait_for(
+        lambda: count_docs(es, settings.elasticsearch.alias) >= 100, what="stream under way", diagnose=workers.tails
+    )
+    before = count_docs(es, settings.elasticsearch.alias)
+    stopped_at = time.monotonic()
+    try:
+        assert stack.stop_component(settings.stack, "elasticsearch")
+        time.sleep(60)
+        workers.assert_alive()  # the sink waits; it does not crash and does not drop
+    finally:
+        stack.start_component(settings.stack, "elasticsearch")
+    outage = time.monotonic() - stopped_at
+    recovery = settle(settings, es, expected, workers)
+    got = indexed_ids(es, settings.elasticsearch.alias)
+    sink_log = workers.log("sink")
+    record(
+        "Elasticsearch stopped ~60 s while articles arrive",
+        produced=len(expected),
+        indexed_before=before,
+        indexed_after=len(got),
+        recovery_s=recovery,
+        outage_s=outage,
+    )
+    assert "consumption paused" in sink_log and "consumption resumed" in sink_log
+    assert got == expected and count_docs(es, settings.elasticsearch.alias) == len(expected)
+
+
+def test_kafka_restarted_while_producing(
+    settings: Settings, workers: Workers, es: Elasticsearch, tmp_path: Path
+) -> None:
+    path, expected = feed(tmp_path, 600, seed=104)
+    workers.start("processor", "process", "--loglevel", "warning")
+    workers.start("sink", "sink")
+    producer = start_producer(workers, path)
+    wait_for(
+        lambda: count_docs(es, settings.elasticsearch.alias) >= 60, what="stream under way", diagnose=workers.tails
+    )
+    before = count_docs(es, settings.elasticsearch.alias)
+    stopped_at = time.monotonic()
+    stack.stop_component(settings.stack, "kafka")
+    time.sleep(5)
+    stack.start_component(settings.stack, "kafka")
+    outage = time.monotonic() - stopped_at
+    assert producer.wait(timeout=300) == 0, workers.log("producer")[-3000:]  # retried within its bound
+    recovery = settle(settings, es, expected, workers)
+    got = indexed_ids(es, settings.elasticsearch.alias)
+    record(
+        "Kafka broker restarted while producing",
+        produced=len(expected),
+        indexed_before=before,
+        indexed_after=len(got),
+        recovery_s=recovery,
+        outage_s=outage,
+    )
+    assert got == expected
+
+
+def test_producer_reports_unsent_articles_when_kafka_stays_down(settings: Settings, tmp_path: Path) -> None:
+    path, expected = feed(tmp_path, 30, seed=105)
+    s = settings.model_copy(update={"kafka": settings.kafka.model_copy(update={"delivery_timeout_ms": 5000})})
+    env = settings_env(s)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "akhbar", "produce", "--no-progress", "--rate", "10", str(path)],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wait_for(lambda: counts(settings).raw >= 5, timeout=60, what="the first articles on Kafka")  # some out, most not
+    stack.stop_component(settings.stack, "kafka")
+    try:
+        _out, err = proc.communicate(timeout=120)
+    finally:
+        stack.start_component(settings.stack, "kafka")
+    unsent = [line.split("\t")[1] for line in err.splitlines() if line.startswith("unsent\t")]
+    record(
+        "Kafka down longer than the producer's retry bound (5 s)",
+        produced=len(expected),
+        indexed_before=None,
+        indexed_after=None,
+        recovery_s=None,
+        unsent_reported=len(unsent),
+    )
+    assert proc.returncode == 1 and "not delivered to Kafka" in err
+    assert unsent, err[-3000:]
+    assert set(unsent) <= expected
+
+
+@pytest.mark.parametrize("component", ["producer", "processor", "sink"])
+def test_sigterm_stops_gracefully_with_work_flushed(
+    component: str, settings: Settings, workers: Workers, es: Elasticsearch, tmp_path: Path
+) -> None:
+    path, expected = feed(tmp_path, 300, seed=106)
+    workers.start("processor", "process", "--loglevel", "warning")
+    workers.start("sink", "sink")
+    start_producer(workers, path, rate=60)
+    wait_for(
+        lambda: count_docs(es, settings.elasticsearch.alias) >= 40, what="stream under way", diagnose=workers.tails
+    )
+    started = time.monotonic()
+    code = workers.stop(component, timeout=60)  # SIGTERM
+    stop_s = time.monotonic() - started
+    assert code == 0, workers.log(component)[-3000:]
+    c = counts(settings)
+    if component == "producer":
+        # what it read was delivered before it exited: the raw topic holds exactly that many articles
+        report = workers.log("producer").strip().splitlines()[-1]
+        produced = int(report.split("produced ")[1].split(",")[0])
+        assert c.raw == produced and 0 < produced < len(expected)
+        wait_for(lambda: (k := counts(settings)).processor_lag == 0 and k.sink_lag == 0, what="drained")
+        assert count_docs(es, settings.elasticsearch.alias) == produced
+        record(
+            "SIGTERM to the producer",
+            produced=produced,
+            indexed_before=None,
+            indexed_after=count_docs(es, settings.elasticsearch.alias),
+            recovery_s=None,
+            stop_s=stop_s,
+        )
+        return
+    if component == "processor":
+        # everything it consumed was produced downstream and committed: outputs == committed input offsets
+        committed = c.raw - c.processor_lag
+        assert c.enriched + c.dead_lettered == committed
+    else:
+        # everything it consumed and committed is in the index
+        committed = c.enriched - c.sink_lag
+        assert count_docs(es, settings.elasticsearch.alias) == committed
+    workers.start(component, *(["process", "--loglevel", "warning"] if component == "processor" else ["sink"]))
+    recovery = settle(settings, es, expected, workers)
+    got = indexed_ids(es, settings.elasticsearch.alias)
+    record(
+        f"SIGTERM to the {component}, restarted",
+        produced=len(expected),
+        indexed_before=committed,
+        indexed_after=len(got),
+        recovery_s=recovery,
+        stop_s=stop_s,
+    )
+    assert got == expected
