@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -144,29 +143,17 @@ def evaluate() -> None:
     """Measure the models."""
 
 
-def _register_optional(group: click.Group, module: str, attr: str, name: str) -> None:
-    """Add a command from akhbar.commands.<module> (the NER and topic commands)."""
-    import importlib
-
-    try:
-        mod: Any = importlib.import_module(f"akhbar.commands.{module}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"akhbar.commands.{module}":
-            raise
-        return
-    if hasattr(mod, attr):
-        group.add_command(getattr(mod, attr), name=name)
-
-
 def _register() -> None:
+    from akhbar.commands.ner import eval_ner_cmd, ner_cmd, train_ner_cmd
     from akhbar.commands.stack import stack
+    from akhbar.commands.topics import eval_topics_cmd, train_topics_cmd
 
     cli.add_command(stack)
-    _register_optional(cli, "ner", "ner_cmd", "ner")
-    _register_optional(train, "ner", "train_ner_cmd", "ner")
-    _register_optional(evaluate, "ner", "eval_ner_cmd", "ner")
-    _register_optional(train, "topics", "train_topics_cmd", "topics")
-    _register_optional(evaluate, "topics", "eval_topics_cmd", "topics")
+    cli.add_command(ner_cmd, name="ner")
+    train.add_command(train_ner_cmd, name="ner")
+    train.add_command(train_topics_cmd, name="topics")
+    evaluate.add_command(eval_ner_cmd, name="ner")
+    evaluate.add_command(eval_topics_cmd, name="topics")
 
 
 _register()
