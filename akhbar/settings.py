@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from sinks.batch import MAX_AGE_S, MAX_BYTES, MAX_COUNT
+
 # --- defaults, each with its reason ------------------------------------------------------------
 DEFAULT_CACHE_DIR = Path.home() / ".cache" / "akhbar"  # downloads and environments live outside the clone
 DEFAULT_STATE_DIR = DEFAULT_CACHE_DIR / "stack"  # data and logs of the local Kafka/Elasticsearch, one place to wipe
@@ -95,9 +97,9 @@ class SinkSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     group_id: str = "akhbar-sink"  # the consumer group of every sink worker
-    batch_max_count: int = 500  # Elasticsearch's bulk sweet spot for ~5 KB news documents
-    batch_max_bytes: int = 5 * 1024 * 1024  # bulk requests of 5-15 MB are optimal; stay at the low end
-    batch_max_age_s: float = 1.0  # a lone article is searchable within ~2 s (batch age + refresh)
+    batch_max_count: int = MAX_COUNT  # reasons next to the constants in sinks/batch.py
+    batch_max_bytes: int = MAX_BYTES
+    batch_max_age_s: float = MAX_AGE_S
 
 
 class ProcessorSettings(BaseModel):
@@ -117,3 +119,23 @@ class Settings(BaseSettings):
     enrich: EnrichSettings = Field(default_factory=EnrichSettings)
     processor: ProcessorSettings = Field(default_factory=ProcessorSettings)
     sink: SinkSettings = Field(default_factory=SinkSettings)
+
+
+ENV_SECTIONS = ("stack", "kafka", "elasticsearch", "processor", "sink")  # the scalar settings a child process needs
+
+
+def to_env(settings: Settings, base: dict[str, str]) -> dict[str, str]:
+    """An environment from which a child `python -m akhbar ...` reads these same settings.
+
+    ``base`` is the environment to start from (its ``AKHBAR_`` variables are dropped); secrets are passed as
+    their values, since the child must use them.
+    """
+    env = {k: v for k, v in base.items() if not k.startswith("AKHBAR_")}
+    for section in ENV_SECTIONS:
+        for key, value in getattr(settings, section).model_dump(mode="json").items():
+            field = getattr(getattr(settings, section), key)
+            if isinstance(field, SecretStr):
+                value = field.get_secret_value()
+            if value is not None and not isinstance(value, dict | list):
+                env[f"AKHBAR_{section.upper()}__{key.upper()}"] = str(value)
+    return env

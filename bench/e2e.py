@@ -38,7 +38,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from akhbar import stack  # noqa: E402
-from akhbar.settings import ElasticsearchSettings, KafkaSettings, ProcessorSettings, Settings, SinkSettings  # noqa: E402
+from akhbar.settings import (  # noqa: E402
+    ElasticsearchSettings,
+    KafkaSettings,
+    ProcessorSettings,
+    Settings,
+    SinkSettings,
+    to_env,
+)
 from akhbar.wiring import ensure_topics, es_client, kafka_client_config  # noqa: E402
 from producers.ids import article_id  # noqa: E402
 from sinks.index import drop_index, ensure_index  # noqa: E402
@@ -81,12 +88,7 @@ def phase_settings(base: Settings, tag: str) -> Settings:
 
 
 def env_for(s: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AKHBAR_")}
-    for section in ("stack", "kafka", "elasticsearch", "processor", "sink"):
-        for key, value in getattr(s, section).model_dump(mode="json").items():
-            if value is not None and not isinstance(value, dict | list):
-                env[f"AKHBAR_{section.upper()}__{key.upper()}"] = str(value)
-    return env
+    return to_env(s, dict(os.environ))
 
 
 class RssSampler(threading.Thread):
@@ -121,7 +123,9 @@ def parse_ts(value: str) -> float:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
-def run_phase(base: Settings, articles: list[dict[str, Any]], rate: float | None, workdir: Path) -> dict[str, Any]:
+def run_phase(
+    base: Settings, articles: list[dict[str, Any]], rate: float | None, workdir: Path, n_proc: int
+) -> dict[str, Any]:
     tag = uuid.uuid4().hex[:8]
     s = phase_settings(base, tag)
     ensure_topics(s.kafka)
@@ -134,9 +138,12 @@ def run_phase(base: Settings, articles: list[dict[str, Any]], rate: float | None
     }
     sampler = RssSampler()
     sampler.start()
-    processor = spawn(["process", "--loglevel", "warning"], s, workdir / f"processor-{tag}.log")
+    processors = [
+        spawn(["process", "--loglevel", "warning"], s, workdir / f"processor-{tag}-{n}.log") for n in range(n_proc)
+    ]
     sink = spawn(["sink"], s, workdir / f"sink-{tag}.log")
-    sampler.watch("processor", processor.pid)
+    for n, proc in enumerate(processors):
+        sampler.watch(f"processor_{n}", proc.pid)
     sampler.watch("sink", sink.pid)
     time.sleep(8.0)  # let both join their consumer groups, so the timing measures steady state
     t0 = time.time()
@@ -168,7 +175,7 @@ def run_phase(base: Settings, articles: list[dict[str, Any]], rate: float | None
     dlq_reader.close()
     t_end = time.time()
     producer.wait(timeout=60)
-    for proc in (processor, sink):
+    for proc in (*processors, sink):
         proc.terminate()
         proc.wait(timeout=60)
     sampler.stop_event.set()
@@ -188,6 +195,7 @@ def run_phase(base: Settings, articles: list[dict[str, Any]], rate: float | None
             "p99": round(lat[int(len(lat) * 0.99) - 1], 3) if lat else None,
             "mean": round(statistics.fmean(lat), 3) if lat else None,
         },
+        "processor_workers": n_proc,
         "peak_rss_mb": {k: round(v / 2**20, 1) for k, v in sampler.peak.items()},
         "settings": s,
     }
@@ -256,6 +264,7 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=None, help="articles for the full-speed phase (default: all)")
     ap.add_argument("--rate", type=float, default=50.0, help="articles/s for the latency phase")
     ap.add_argument("--rate-seconds", type=float, default=30.0, help="length of the latency phase")
+    ap.add_argument("--processors", type=int, default=os.cpu_count() or 1, help="processor workers (one per core)")
     args = ap.parse_args()
     base = Settings()
     stack.up(base.stack)
@@ -266,14 +275,14 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory(prefix="akhbar-bench-") as tmp:
         work = Path(tmp)
-        full = run_phase(base, articles, None, work)
+        full = run_phase(base, articles, None, work, args.processors)
         fs: Settings = full.pop("settings")
         print(f"full speed: {json.dumps(full)}", file=sys.stderr)
         raw = raw_bulk_rate(fs)
         cleanup(fs)
         n_rate = int(args.rate * args.rate_seconds)
         rate_articles = articles[:n_rate] if len(articles) >= n_rate else articles
-        paced = run_phase(base, rate_articles, args.rate, work)
+        paced = run_phase(base, rate_articles, args.rate, work, args.processors)
         cleanup(paced.pop("settings"))
     report["full_speed"] = full
     report["raw_bulk"] = raw

@@ -5,14 +5,16 @@ Data flow and delivery guarantee:
     articles.raw ──take_events(batch)──▶ enrich_message() ──▶ articles.enriched   (key = article id)
                                               └─ Rejected ──▶ articles.dlq         (original + reason + position)
 
-Events are taken in batches; every output of a batch is awaited until Kafka acknowledged it, and only then
-does faust ack the batch's input events, whose offsets it commits. A crash loses no article: what was not
-committed is read again, and because ids are deterministic the sink's writes are idempotent.
+Each input event is acked (its offset becomes committable) only in the delivery callback of its output, never
+implicitly: faust's own acking would mark an event done when the agent is cancelled half-way through it.
+A crash or a stop loses no article: what was not committed is read again, and because ids are deterministic
+the re-sent outputs overwrite the same documents downstream.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -26,8 +28,6 @@ from schemas import dead_letter
 log = logging.getLogger(__name__)
 
 APP_ID = "akhbar-processor"  # also the consumer group: every worker with this id shares the partitions
-BATCH_MAX = 200  # events per batch: amortises the delivery wait without holding many in memory
-BATCH_WITHIN_S = 0.1  # a lone article waits at most 100 ms for company
 DEFAULT_PARTITIONS = 3  # must match the topics created by `akhbar` (settings.kafka.partitions)
 SESSION_TIMEOUT_S = 10.0  # a killed worker's partitions move to the others after 10 s (faust's default: 60 s)
 HEARTBEAT_INTERVAL_S = 3.0  # a third of the session timeout, as Kafka recommends
@@ -43,8 +43,6 @@ class ProcessorConfig:
     app_id: str = APP_ID
     enrich: EnrichConfig = field(default_factory=EnrichConfig)
     broker_credentials: Any = None  # faust.SASLCredentials / SSLCredentials built by the CLI from settings
-    batch_max: int = BATCH_MAX
-    batch_within_s: float = BATCH_WITHIN_S
 
 
 @dataclass
@@ -119,12 +117,28 @@ def make_app(cfg: ProcessorConfig) -> tuple[faust.App, Counters]:
 
     @app.agent(raw, name="enrich")  # type: ignore[untyped-decorator,unused-ignore]
     async def enrich_agent(stream: faust.StreamT[Any]) -> None:
-        async for events in cast(Any, stream).take_events(cfg.batch_max, within=cfg.batch_within_s):
-            pending = [await handle(event) for event in events]
-            # Wait for Kafka to acknowledge every output before faust acks (and later commits) the inputs.
-            await asyncio.gather(*pending)
+        # faust acks an event when the loop moves past it, even when the agent is cancelled half-way (SIGTERM);
+        # with noack() nothing is acked implicitly: an input is acked only once Kafka acknowledged its output.
+        async for event in cast(Any, stream).noack().events():
+            delivered = await handle(event)
+            delivered.add_done_callback(functools.partial(_ack_when_delivered, event))
 
     return app, counters
+
+
+def _ack_when_delivered(event: Any, delivered: asyncio.Future[Any]) -> None:
+    """Ack the input event (its offset becomes committable) once its output is safely in Kafka."""
+    if delivered.cancelled() or delivered.exception() is not None:
+        message = event.message
+        log.error(
+            "output of %s[%s]@%s not delivered (%s); left unacked, it is read again after a restart",
+            message.topic,
+            message.partition,
+            message.offset,
+            "cancelled" if delivered.cancelled() else delivered.exception(),
+        )
+        return
+    event.ack()
 
 
 def run_worker(cfg: ProcessorConfig, loglevel: str = "info") -> None:

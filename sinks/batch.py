@@ -11,7 +11,7 @@ T = TypeVar("T")
 
 MAX_COUNT = 500  # Elasticsearch's bulk sweet spot for ~5 KB news documents
 MAX_BYTES = 5 * 1024 * 1024  # bulk requests of 5-15 MB are the documented optimum; stay at the low end
-MAX_AGE_S = 1.0  # a lone article is searchable within ~2 s (1 s batch + 1 s refresh)
+MAX_AGE_S = 0.5  # a lone article is searchable within ~1.5 s (0.5 s batch + 1 s refresh)
 
 
 @dataclass

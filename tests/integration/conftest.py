@@ -31,6 +31,7 @@ from akhbar.settings import (
     Settings,
     SinkSettings,
     StackSettings,
+    to_env,
 )
 from akhbar.wiring import ensure_topics, es_client, kafka_client_config
 from sinks.index import drop_index
@@ -110,12 +111,7 @@ def settings(stack_settings: StackSettings) -> Iterator[Settings]:
 
 def settings_env(s: Settings) -> dict[str, str]:
     """The environment that makes a child `python -m akhbar ...` read the same settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AKHBAR_")}
-    for section in ("stack", "kafka", "elasticsearch", "processor", "sink"):
-        for key, value in getattr(s, section).model_dump(mode="json").items():
-            if value is not None and not isinstance(value, dict | list):
-                env[f"AKHBAR_{section.upper()}__{key.upper()}"] = str(value)
-    return env
+    return to_env(s, dict(os.environ))
 
 
 class Workers:

@@ -59,54 +59,39 @@ def settle(s: Settings, es: Elasticsearch, expected: set[str], workers: Workers,
     return time.monotonic() - started
 
 
+WORKER_ARGS = {"processor": ("process", "--loglevel", "warning"), "sink": ("sink",)}
+
+
+def start_workers(workers: Workers) -> None:
+    for name, args in WORKER_ARGS.items():
+        workers.start(name, *args)
+
+
+def under_way(s: Settings, es: Elasticsearch, workers: Workers, n: int) -> int:
+    """Wait until the stream has indexed at least ``n`` articles; return the count at that moment."""
+    wait_for(lambda: count_docs(es, s.elasticsearch.alias) >= n, what="stream under way", diagnose=workers.tails)
+    return count_docs(es, s.elasticsearch.alias)
+
+
 def start_producer(workers: Workers, path: Path, rate: float = RATE) -> subprocess.Popen[bytes]:
     return workers.start("producer", "produce", "--no-progress", "--rate", str(rate), str(path))
 
 
-def test_sink_killed_mid_stream_then_restarted(
-    settings: Settings, workers: Workers, es: Elasticsearch, tmp_path: Path
+@pytest.mark.parametrize(("component", "seed"), [("sink", 101), ("processor", 102)])
+def test_worker_killed_mid_stream_then_restarted(
+    component: str, seed: int, settings: Settings, workers: Workers, es: Elasticsearch, tmp_path: Path
 ) -> None:
-    path, expected = feed(tmp_path, 400, seed=101)
-    workers.start("processor", "process", "--loglevel", "warning")
-    workers.start("sink", "sink")
+    path, expected = feed(tmp_path, 400, seed=seed)
+    start_workers(workers)
     start_producer(workers, path)
-    wait_for(
-        lambda: count_docs(es, settings.elasticsearch.alias) >= 60, what="stream under way", diagnose=workers.tails
-    )
-    before = count_docs(es, settings.elasticsearch.alias)
-    workers.kill("sink")
+    before = under_way(settings, es, workers, 60)
+    workers.kill(component)
     time.sleep(3)
-    workers.start("sink", "sink")
+    workers.start(component, *WORKER_ARGS[component])
     recovery = settle(settings, es, expected, workers)
     got = indexed_ids(es, settings.elasticsearch.alias)
     record(
-        "sink SIGKILL mid-stream, restarted after 3 s",
-        produced=len(expected),
-        indexed_before=before,
-        indexed_after=len(got),
-        recovery_s=recovery,
-    )
-    assert got == expected and count_docs(es, settings.elasticsearch.alias) == len(expected)
-
-
-def test_processor_killed_mid_stream_then_restarted(
-    settings: Settings, workers: Workers, es: Elasticsearch, tmp_path: Path
-) -> None:
-    path, expected = feed(tmp_path, 400, seed=102)
-    workers.start("processor", "process", "--loglevel", "warning")
-    workers.start("sink", "sink")
-    start_producer(workers, path)
-    wait_for(
-        lambda: count_docs(es, settings.elasticsearch.alias) >= 60, what="stream under way", diagnose=workers.tails
-    )
-    before = count_docs(es, settings.elasticsearch.alias)
-    workers.kill("processor")
-    time.sleep(3)
-    workers.start("processor", "process", "--loglevel", "warning")
-    recovery = settle(settings, es, expected, workers)
-    got = indexed_ids(es, settings.elasticsearch.alias)
-    record(
-        "processor SIGKILL mid-stream, restarted after 3 s",
+        f"{component} SIGKILL mid-stream, restarted after 3 s",
         produced=len(expected),
         indexed_before=before,
         indexed_after=len(got),
@@ -119,13 +104,9 @@ def test_elasticsearch_down_for_a_minute(
     settings: Settings, workers: Workers, es: Elasticsearch, tmp_path: Path
 ) -> None:
     path, expected = feed(tmp_path, 1600, seed=103)  # 40 s at 40/s: articles keep arriving during the outage
-    workers.start("processor", "process", "--loglevel", "warning")
-    workers.start("sink", "sink")
+    start_workers(workers)
     start_producer(workers, path)
-    wait_for(
-        lambda: count_docs(es, settings.elasticsearch.alias) >= 100, what="stream under way", diagnose=workers.tails
-    )
-    before = count_docs(es, settings.elasticsearch.alias)
+    before = under_way(settings, es, workers, 100)
     stopped_at = time.monotonic()
     try:
         assert stack.stop_component(settings.stack, "elasticsearch")
@@ -153,13 +134,9 @@ def test_kafka_restarted_while_producing(
     settings: Settings, workers: Workers, es: Elasticsearch, tmp_path: Path
 ) -> None:
     path, expected = feed(tmp_path, 600, seed=104)
-    workers.start("processor", "process", "--loglevel", "warning")
-    workers.start("sink", "sink")
+    start_workers(workers)
     producer = start_producer(workers, path)
-    wait_for(
-        lambda: count_docs(es, settings.elasticsearch.alias) >= 60, what="stream under way", diagnose=workers.tails
-    )
-    before = count_docs(es, settings.elasticsearch.alias)
+    before = under_way(settings, es, workers, 60)
     stopped_at = time.monotonic()
     stack.stop_component(settings.stack, "kafka")
     time.sleep(5)
@@ -215,13 +192,13 @@ def test_producer_reports_unsent_articles_when_kafka_stays_down(settings: Settin
 def test_sigterm_stops_gracefully_with_work_flushed(
     component: str, settings: Settings, workers: Workers, es: Elasticsearch, tmp_path: Path
 ) -> None:
-    path, expected = feed(tmp_path, 300, seed=106)
-    workers.start("processor", "process", "--loglevel", "warning")
-    workers.start("sink", "sink")
+    path, expected = feed(tmp_path, 600 if component == "producer" else 300, seed=106)
+    start_workers(workers)
     start_producer(workers, path, rate=60)
-    wait_for(
-        lambda: count_docs(es, settings.elasticsearch.alias) >= 40, what="stream under way", diagnose=workers.tails
-    )
+    if component == "producer":  # stop it while it still has most of the feed to read
+        wait_for(lambda: counts(settings).raw >= 40, what="the first articles on Kafka")
+    else:
+        under_way(settings, es, workers, 40)
     started = time.monotonic()
     code = workers.stop(component, timeout=60)  # SIGTERM
     stop_s = time.monotonic() - started
@@ -251,7 +228,7 @@ def test_sigterm_stops_gracefully_with_work_flushed(
         # everything it consumed and committed is in the index
         committed = c.enriched - c.sink_lag
         assert count_docs(es, settings.elasticsearch.alias) == committed
-    workers.start(component, *(["process", "--loglevel", "warning"] if component == "processor" else ["sink"]))
+    workers.start(component, *WORKER_ARGS[component])
     recovery = settle(settings, es, expected, workers)
     got = indexed_ids(es, settings.elasticsearch.alias)
     record(
