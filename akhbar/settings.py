@@ -7,6 +7,7 @@ Components never read the environment themselves: they receive the part of this 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Literal
 
@@ -121,7 +122,7 @@ class Settings(BaseSettings):
     sink: SinkSettings = Field(default_factory=SinkSettings)
 
 
-ENV_SECTIONS = ("stack", "kafka", "elasticsearch", "processor", "sink")  # the scalar settings a child process needs
+ENV_SECTIONS = ("stack", "kafka", "elasticsearch", "enrich", "processor", "sink")  # what a child process needs
 
 
 def to_env(settings: Settings, base: dict[str, str]) -> dict[str, str]:
@@ -136,6 +137,8 @@ def to_env(settings: Settings, base: dict[str, str]) -> dict[str, str]:
             field = getattr(getattr(settings, section), key)
             if isinstance(field, SecretStr):
                 value = field.get_secret_value()
-            if value is not None and not isinstance(value, dict | list):
-                env[f"AKHBAR_{section.upper()}__{key.upper()}"] = str(value)
+            if value is None:
+                continue
+            name = f"AKHBAR_{section.upper()}__{key.upper()}"
+            env[name] = json.dumps(value) if isinstance(value, dict | list) else str(value)
     return env

@@ -264,9 +264,13 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=None, help="articles for the full-speed phase (default: all)")
     ap.add_argument("--rate", type=float, default=50.0, help="articles/s for the latency phase")
     ap.add_argument("--rate-seconds", type=float, default=30.0, help="length of the latency phase")
+    ap.add_argument("--steps", default=None, help="comma-separated enrichment steps (default: all registered)")
     ap.add_argument("--processors", type=int, default=os.cpu_count() or 1, help="processor workers (one per core)")
     args = ap.parse_args()
     base = Settings()
+    if args.steps:
+        steps = tuple(x.strip() for x in args.steps.split(",") if x.strip())
+        base = base.model_copy(update={"enrich": base.enrich.model_copy(update={"steps": steps})})
     stack.up(base.stack)
     articles, source = load_articles(args.count)
     report: dict[str, Any] = {
