@@ -6,16 +6,18 @@ import contextlib
 import logging
 import ssl
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from elasticsearch import Elasticsearch
 from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from akhbar.settings import ElasticsearchSettings, KafkaSettings, Settings
-from processors.enrich import EnrichConfig
-from sinks.elasticsearch import make_client
+
+if TYPE_CHECKING:  # imported where used: `akhbar produce` starts without loading the NLP or Elasticsearch code
+    from elasticsearch import Elasticsearch
+
+    from processors.enrich import EnrichConfig
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +98,8 @@ def wait_for_partitions(k: KafkaSettings, topics: list[str], timeout_s: float = 
 
 
 def es_client(es: ElasticsearchSettings) -> Elasticsearch:
+    from sinks.elasticsearch import make_client
+
     basic = (es.username, es.password.get_secret_value()) if es.username and es.password else None
     return make_client(
         es.url,
@@ -106,6 +110,8 @@ def es_client(es: ElasticsearchSettings) -> Elasticsearch:
 
 
 def enrich_config(s: Settings) -> EnrichConfig:
+    from processors.enrich import EnrichConfig
+
     e = s.enrich
     return EnrichConfig(
         steps=e.steps,
