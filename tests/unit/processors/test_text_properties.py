@@ -42,3 +42,12 @@ def test_language_and_word_count_total(text: str) -> None:
     guess = detect_language(text)
     assert 0.0 <= guess.arabic_ratio <= 1.0
     assert word_count(text) >= 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(ARABIC_HEAVY)
+def test_entity_matching_normalisation_is_idempotent(text: str) -> None:
+    from processors.ner.text import normalize
+
+    once = normalize(text)
+    assert normalize(once) == once
