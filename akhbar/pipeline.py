@@ -41,7 +41,8 @@ class Counts:
     sink_lag: int
 
 
-def _end_offsets(client_config: dict[str, Any], topics: list[str]) -> dict[str, int]:
+def end_offsets(client_config: dict[str, Any], topics: list[str]) -> dict[str, int]:
+    """Messages ever written to each topic: the sum of its partitions' end offsets."""
     from kafka import KafkaConsumer, TopicPartition
 
     consumer = KafkaConsumer(**client_config)
@@ -70,7 +71,7 @@ def _committed(client_config: dict[str, Any], group: str, topic: str) -> int:
 def counts(s: Settings) -> Counts:
     cfg = kafka_client_config(s.kafka)
     k = s.kafka
-    ends = _end_offsets(cfg, [k.raw_topic, k.enriched_topic, k.dlq_topic])
+    ends = end_offsets(cfg, [k.raw_topic, k.enriched_topic, k.dlq_topic])
     client = es_client(s.elasticsearch)
     try:
         client.indices.refresh(index=s.elasticsearch.alias)

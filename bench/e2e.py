@@ -39,6 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from akhbar import stack  # noqa: E402
+from akhbar.pipeline import end_offsets  # noqa: E402
 from akhbar.settings import (  # noqa: E402
     ElasticsearchSettings,
     KafkaSettings,
@@ -189,7 +190,7 @@ def run_phase(
         proc.terminate()
         proc.wait(timeout=60)
     sampler.stop_event.set()
-    dlq = _topic_size(s, s.kafka.dlq_topic)
+    dlq = end_offsets(kafka_client_config(s.kafka), [s.kafka.dlq_topic])[s.kafka.dlq_topic]
     lat = sorted(seen.values())
     result = {
         "articles_produced": len(articles),
@@ -222,17 +223,6 @@ def _dlq_reader(s: Settings) -> Any:
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )
-
-
-def _topic_size(s: Settings, topic: str) -> int:
-    from kafka import KafkaConsumer, TopicPartition
-
-    c = KafkaConsumer(**kafka_client_config(s.kafka))
-    try:
-        parts = c.partitions_for_topic(topic) or set()
-        return sum(c.end_offsets([TopicPartition(topic, p) for p in parts]).values())
-    finally:
-        c.close()
 
 
 def raw_bulk_rate(s: Settings) -> dict[str, Any]:

@@ -45,13 +45,7 @@ class ProcessorConfig:
     broker_credentials: Any = None  # faust.SASLCredentials / SSLCredentials built by the CLI from settings
 
 
-@dataclass
-class Counters:
-    enriched: int = 0
-    dead_lettered: int = 0
-
-
-def make_app(cfg: ProcessorConfig) -> tuple[faust.App, Counters]:
+def make_app(cfg: ProcessorConfig) -> faust.App:
     """Build the faust app and its agent (not started)."""
     app = faust.App(
         cfg.app_id,
@@ -68,7 +62,6 @@ def make_app(cfg: ProcessorConfig) -> tuple[faust.App, Counters]:
         broker_heartbeat_interval=HEARTBEAT_INTERVAL_S,
         store="memory://",
     )
-    counters = Counters()
     raw = app.topic(
         cfg.raw_topic,
         key_type=bytes,
@@ -98,7 +91,6 @@ def make_app(cfg: ProcessorConfig) -> tuple[faust.App, Counters]:
                 offset=message.offset,
             )
             log.warning("dead-letter %s[%s]@%s: %s", message.topic, message.partition, message.offset, rej)
-            counters.dead_lettered += 1
             fut = await dlq.send(
                 key=message.key,
                 value=orjson.dumps(letter.model_dump()),
@@ -106,7 +98,6 @@ def make_app(cfg: ProcessorConfig) -> tuple[faust.App, Counters]:
                 force=True,
             )
             return fut  # type: ignore[return-value]
-        counters.enriched += 1
         fut = await enriched.send(
             key=article.id.encode(),
             value=orjson.dumps(article.model_dump()),
@@ -123,7 +114,7 @@ def make_app(cfg: ProcessorConfig) -> tuple[faust.App, Counters]:
             delivered = await handle(event)
             delivered.add_done_callback(functools.partial(_ack_when_delivered, event))
 
-    return app, counters
+    return app
 
 
 def _ack_when_delivered(event: Any, delivered: asyncio.Future[Any]) -> None:
@@ -144,6 +135,6 @@ def _ack_when_delivered(event: Any, delivered: asyncio.Future[Any]) -> None:
 def run_worker(cfg: ProcessorConfig, loglevel: str = "info") -> None:
     """Run the faust worker in this process until SIGINT/SIGTERM (graceful: in-flight batch finishes)."""
     warm_up(cfg.enrich)  # load the NLP models before joining the group, not on the first batch
-    app, _ = make_app(cfg)
+    app = make_app(cfg)
     worker = faust.Worker(app, loglevel=loglevel, quiet=True, override_logging=True)
     worker.execute_from_commandline()
