@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from akhbar.errors import CredentialsRejected
 from akhbar.settings import Settings
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples" / "articles"  # the bundled demo articles
@@ -159,5 +160,12 @@ def _register() -> None:
 _register()
 
 
+CONFIG_ERROR_EXIT = 2  # like a usage error: retrying will not help, the configuration must change
+
+
 def main() -> None:
-    cli(prog_name="akhbar")
+    try:
+        cli(prog_name="akhbar")
+    except CredentialsRejected as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(CONFIG_ERROR_EXIT)

@@ -120,7 +120,7 @@ def run_pipeline(s: Settings, watch_dir: Path, *, exit_when_idle: bool = False, 
         status = stack.up(s.stack)
         click.echo(f"stack: {status}", err=True)
     ensure_topics(s.kafka)
-    ensure_index(es_client(s.elasticsearch), s.elasticsearch.alias, replicas=s.elasticsearch.replicas)
+    ensure_index(es_client(s.elasticsearch, check=True), s.elasticsearch.alias, replicas=s.elasticsearch.replicas)
     logs = s.stack.state_dir / "logs"
     procs = {
         "processor": _spawn(["process", "--loglevel", "warning"], logs / "processor.log"),

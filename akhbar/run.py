@@ -123,7 +123,7 @@ def run_sink(s: Settings, *, idle_exit_s: float | None = None) -> SinkStats:
     from sinks.index import ensure_index
 
     ensure_topics(s.kafka)
-    client = es_client(s.elasticsearch)
+    client = es_client(s.elasticsearch, check=True)
     ensure_index(client, s.elasticsearch.alias, replicas=s.elasticsearch.replicas)
     batcher: Batcher[Item] = Batcher(s.sink.batch_max_count, s.sink.batch_max_bytes, s.sink.batch_max_age_s)
     worker = SinkWorker(

@@ -37,7 +37,7 @@ def build_query(query: str, *, source: str | None = None) -> dict[str, Any]:
 
 
 def search_articles(s: Settings, query: str, *, size: int = 10, source: str | None = None) -> dict[str, Any]:
-    client = es_client(s.elasticsearch)
+    client = es_client(s.elasticsearch, check=True)
     resp = client.search(
         index=s.elasticsearch.alias,
         query=build_query(query, source=source),

@@ -23,6 +23,9 @@ DEFAULT_KAFKA_PORT = 9092  # Kafka's conventional client port, what every tool t
 DEFAULT_KAFKA_CONTROLLER_PORT = 9093  # KRaft controller listener, next to the broker's
 DEFAULT_ES_PORT = 9200  # Elasticsearch's conventional HTTP port, what Kibana and curl expect
 DEFAULT_ES_TRANSPORT_PORT = 9300  # Elasticsearch's conventional transport port
+DEFAULT_KAFKA_SASL_PORT = 9094  # next to the controller port; opened only when the local stack is secured
+LOCAL_KAFKA_USER = "akhbar"  # the SASL/PLAIN account of a secured local stack
+LOCAL_ES_USER = "elastic"  # Elasticsearch's built-in superuser; its bootstrap password is the stack's password
 DEFAULT_KAFKA_HEAP_MB = 512  # one-node broker for local work; leaves memory for Elasticsearch and the workers
 DEFAULT_ES_HEAP_MB = 768  # within the 512 MB - 1 GB band a laptop node runs well in
 DEFAULT_READY_TIMEOUT_S = 120.0  # a cold Elasticsearch start on 2 cores takes 20-60 s; beyond 2 min it is broken
@@ -51,6 +54,11 @@ class StackSettings(BaseModel):
     java_home: Path | None = None  # JDK for Kafka; None = JAVA_HOME or the newest JDK under /usr/lib/jvm
     es_java_home: Path | None = None  # JDK >= 21 for Elasticsearch 9; None = newest under /usr/lib/jvm
     es_user: str = "akhbar-es"  # Elasticsearch refuses root: when run as root, this user owns and runs the node
+    # Set = a secured stack: Kafka adds a SASL_PLAINTEXT (PLAIN) listener on kafka_sasl_port for the user
+    # LOCAL_KAFKA_USER, and Elasticsearch runs with security on (basic auth, user LOCAL_ES_USER). None = an open
+    # loopback stack for local development (the default, as the issue asks).
+    secure_password: SecretStr | None = None
+    kafka_sasl_port: int = DEFAULT_KAFKA_SASL_PORT
 
 
 class KafkaSettings(BaseModel):

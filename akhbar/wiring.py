@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import ssl
 import time
 from typing import TYPE_CHECKING, Any
 
 from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.conn import BrokerConnection
+from kafka.errors import SaslAuthenticationFailedError, TopicAlreadyExistsError
 
+from akhbar.errors import CredentialsRejected
 from akhbar.settings import ElasticsearchSettings, KafkaSettings, Settings
 
 if TYPE_CHECKING:  # imported where used: `akhbar produce` starts without loading the NLP or Elasticsearch code
@@ -57,15 +60,88 @@ def faust_credentials(k: KafkaSettings) -> Any:
     return None
 
 
+PREFLIGHT_TIMEOUT_S = 10.0  # one connection attempt to the first bootstrap server; a local broker answers in ms
+
+
+class _ProbeConnection(BrokerConnection):
+    """A broker connection that keeps the first error it closes with (kafka-python only logs it)."""
+
+    failure: Exception | None = None
+
+    def close(self, error: Exception | None = None) -> None:
+        if error is not None and self.failure is None:
+            self.failure = error
+            self._gai: list[
+                object
+            ] = []  # one attempt: connect_blocking would otherwise try every resolved address again
+        super().close(error)
+
+
+def check_kafka(k: KafkaSettings, timeout_s: float = PREFLIGHT_TIMEOUT_S) -> None:
+    """One connection (with SASL/TLS as configured) to the first bootstrap server, before any client starts.
+
+    Wrong credentials raise :class:`CredentialsRejected` at once. Without this check kafka-python and aiokafka
+    both reconnect forever with backoff, logging the same authentication error each time (a retry storm),
+    and the admin client even reports it as an incompatible broker version. An unreachable broker is not
+    judged here: the components have their own bounded waits for that.
+    """
+    first = k.bootstrap_servers.split(",")[0].strip()
+    host, _, port = first.rpartition(":")
+    cfg = {key: value for key, value in kafka_client_config(k).items() if key != "bootstrap_servers"}
+    # The rejection is reported once, below, not as kafka-python's own log lines (the clients that follow
+    # still log their "username and password in the clear" warning for SASL_PLAINTEXT).
+    quiet = [logging.getLogger(name) for name in ("kafka.conn", "kafka.sasl")]
+    levels = [logger.level for logger in quiet]
+    for logger in quiet:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        conn = _ProbeConnection(host, int(port), socket.AF_UNSPEC, client_id="akhbar-preflight", **cfg)
+        try:
+            conn.connect_blocking(timeout_s)
+        finally:
+            conn.close()
+    finally:
+        for logger, level in zip(quiet, levels, strict=True):
+            logger.setLevel(level)
+    if isinstance(conn.failure, SaslAuthenticationFailedError):
+        who = f"user {k.sasl_username!r} ({k.sasl_mechanism})" if k.sasl_mechanism else k.security_protocol
+        raise CredentialsRejected(
+            f"Kafka at {first} rejected the credentials of {who}: {conn.failure}. "
+            "Check AKHBAR_KAFKA__SASL_USERNAME / AKHBAR_KAFKA__SASL_PASSWORD (nothing was retried)."
+        )
+
+
+def check_elasticsearch(client: Elasticsearch, es: ElasticsearchSettings) -> None:
+    """One authenticated request; wrong or insufficient credentials raise :class:`CredentialsRejected` at once."""
+    from elasticsearch import AuthenticationException, AuthorizationException
+
+    try:
+        client.cluster.health(timeout="1s")
+    except AuthenticationException as exc:
+        who = "the API key" if es.api_key else f"user {es.username!r}" if es.username else "no credentials"
+        raise CredentialsRejected(
+            f"Elasticsearch at {es.url} rejected {who} (HTTP 401: {exc.message}). Check AKHBAR_ELASTICSEARCH__"
+            "USERNAME / AKHBAR_ELASTICSEARCH__PASSWORD or AKHBAR_ELASTICSEARCH__API_KEY (nothing was retried)."
+        ) from None
+    except AuthorizationException as exc:
+        raise CredentialsRejected(
+            f"Elasticsearch at {es.url} accepted the credentials but refused the request (HTTP 403: {exc.message}); "
+            "the account needs the cluster monitor privilege and write/manage on the index alias."
+        ) from None
+
+
 TOPIC_READY_TIMEOUT_S = 30.0  # a new topic's partitions reach the broker's metadata within a second or two
 
 
 def ensure_topics(k: KafkaSettings) -> None:
     """Create the three topics when missing (idempotent) and wait until their partitions are in the metadata.
 
+    Every Kafka component calls this first, so the credential check (:func:`check_kafka`) runs here.
+
     Waiting matters: a consumer that joins its group before the partitions are known gets none assigned,
     and kafka-python only refreshes metadata every ``metadata_max_age_ms``.
     """
+    check_kafka(k)
     admin = KafkaAdminClient(**kafka_client_config(k), client_id="akhbar-admin")
     try:
         existing = set(admin.list_topics())
@@ -97,16 +173,20 @@ def wait_for_partitions(k: KafkaSettings, topics: list[str], timeout_s: float = 
         consumer.close()
 
 
-def es_client(es: ElasticsearchSettings) -> Elasticsearch:
+def es_client(es: ElasticsearchSettings, *, check: bool = False) -> Elasticsearch:
+    """The Elasticsearch client; ``check`` = fail at once on rejected credentials (:func:`check_elasticsearch`)."""
     from sinks.elasticsearch import make_client
 
     basic = (es.username, es.password.get_secret_value()) if es.username and es.password else None
-    return make_client(
+    client = make_client(
         es.url,
         api_key=es.api_key.get_secret_value() if es.api_key else None,
         basic_auth=basic,
         ca_certs=str(es.ca_certs) if es.ca_certs else None,
     )
+    if check:
+        check_elasticsearch(client, es)
+    return client
 
 
 def enrich_config(s: Settings) -> EnrichConfig:

@@ -131,10 +131,18 @@ def _check_name(name: str) -> Component:
 
 
 def up(cfg: StackSettings) -> StackStatus:
-    """Start whatever is not running (preparing it first) and wait until both answer; idempotent."""
+    """Start whatever is not running (preparing it first) and wait until both answer; idempotent.
+
+    A component running with a configuration other than ``cfg``'s is restarted with ``cfg``'s.
+    """
     lay = _layout(cfg)
     as_root = _as_root()
     pending: list[tuple[str, procs.Spawned]] = []
+    # Running with other settings (e.g. a test stack started before it was secured): restart that component.
+    if procs.live_pid(lay.kafka.pid, kafka.marker(lay)) is not None and kafka.config_changed(cfg, lay):
+        procs.stop(lay.kafka.pid, kafka.marker(lay))
+    if procs.live_pid(lay.es.pid, elasticsearch.marker(lay)) is not None and elasticsearch.config_changed(cfg, lay):
+        procs.stop(lay.es.pid, elasticsearch.marker(lay))
     if procs.live_pid(lay.kafka.pid, kafka.marker(lay)) is None:
         procs.stop(lay.kafka.pid, kafka.marker(lay))  # strays of an earlier run (lost pid file or parent)
         java = kafka.prepare(cfg, lay)

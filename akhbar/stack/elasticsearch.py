@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -14,13 +15,15 @@ import zipfile
 from http import HTTPStatus
 from pathlib import Path
 
-from akhbar.settings import StackSettings
+from akhbar.settings import LOCAL_ES_USER, StackSettings
 from akhbar.stack import jdk, plugin, procs, versions
 from akhbar.stack.errors import StackError
 from akhbar.stack.layout import Layout
 
 HOME_MARKER = ".akhbar-installed"  # in home/: the distribution version unpacked there, written last
 PLUGIN_MARKER = ".akhbar-plugin"  # in home/: the hash of the installed analysis plugin
+KEYSTORE_FILE = "elasticsearch.keystore"  # in config/: where bootstrap.password lives
+BOOTSTRAP_MARKER = ".akhbar-bootstrap.sha256"  # in config/: digest of the password last put into the keystore
 DOWNLOAD_TIMEOUT_S = 60.0  # per socket operation; the 130 MB zip itself may take minutes on a slow link
 DOWNLOAD_CHUNK = 1 << 20  # 1 MiB reads keep memory flat while hashing on the fly
 HTTP_PROBE_TIMEOUT_S = 3.0  # one readiness probe: the health call itself waits at most 1 s server-side
@@ -40,13 +43,17 @@ def render_elasticsearch_yml(cfg: StackSettings, data: Path, logs: Path) -> str:
         "http.port": cfg.es_port,
         "transport.port": cfg.es_transport_port,
         "discovery.type": "single-node",
-        # Local development only: docker-compose.yml explains how to turn security on for anything shared.
-        "xpack.security.enabled": False,
+        # Open by default for local development (docker-compose.yml explains security for anything shared);
+        # a secured stack (settings.stack.secure_password) uses basic auth over loopback HTTP, no TLS.
+        "xpack.security.enabled": cfg.secure_password is not None,
         # A laptop disk at 90 % must not turn indices read-only.
         "cluster.routing.allocation.disk.threshold_enabled": False,
         # Nothing here downloads at start-up: the integ-test-zip has no ingest-geoip or ML modules, and their
         # settings (e.g. `ingest.geoip.downloader.enabled`) do not exist on it; setting them fails the boot.
     }
+    if cfg.secure_password is not None:
+        settings["xpack.security.http.ssl.enabled"] = False
+        settings["xpack.security.transport.ssl.enabled"] = False
     lines = ["# Written by akhbar/stack/elasticsearch.py on every start; edit the settings, not this file."]
     lines += [f"{key}: {json.dumps(value)}" for key, value in settings.items()]
     return "\n".join(lines) + "\n"
@@ -203,9 +210,39 @@ def install(cfg: StackSettings, lay: Layout, java_home: Path, as_root: bool) -> 
         plugin_marker.write_text(plugin_hash + "\n", encoding="utf-8")
 
 
-def configure(cfg: StackSettings, lay: Layout, as_root: bool) -> None:
+def _set_bootstrap_password(cfg: StackSettings, lay: Layout, java_home: Path, as_root: bool) -> None:
+    """Put the secured stack's password into the keystore as ``bootstrap.password`` (the ``elastic`` user's).
+
+    Only when it changed (a digest is kept next to the keystore): each keystore command starts a JVM.
+    """
+    if cfg.secure_password is None:
+        return
+    secret = cfg.secure_password.get_secret_value().encode("utf-8")
+    digest = hashlib.sha256(secret).hexdigest()
+    marker = lay.es.config_dir / BOOTSTRAP_MARKER
+    if marker.exists() and marker.read_text(encoding="utf-8").strip() == digest:
+        return
+    tool = str(lay.es.home / "bin" / "elasticsearch-keystore")
+    env = _plugin_env(lay, java_home)
+    user = cfg.es_user if as_root else None  # the keystore tool refuses to change the file's owner
+    if as_root:
+        env.update({"HOME": str(lay.es.base), "USER": cfg.es_user, "LOGNAME": cfg.es_user})
+    if not (lay.es.config_dir / KEYSTORE_FILE).exists():
+        procs.run([tool, "create"], env=env, what="creating the Elasticsearch keystore", cwd=lay.es.home, user=user)
+    procs.run(
+        [tool, "add", "--stdin", "--force", "bootstrap.password"],
+        env=env,
+        what="setting the elastic user's bootstrap password",
+        cwd=lay.es.home,
+        stdin=secret,
+        user=user,
+    )
+    procs.write_private(marker, digest + "\n")
+
+
+def configure(cfg: StackSettings, lay: Layout, as_root: bool, java_home: Path) -> None:
     es = lay.es
-    (es.config_dir / "elasticsearch.yml").write_text(render_elasticsearch_yml(cfg, es.data, es.logs), "utf-8")
+    procs.write_private(es.config_dir / "elasticsearch.yml", render_elasticsearch_yml(cfg, es.data, es.logs))
     options_d = es.config_dir / "jvm.options.d"
     options_d.mkdir(exist_ok=True)
     (options_d / "akhbar-heap.options").write_text(render_heap_options(cfg.es_heap_mb), encoding="utf-8")
@@ -215,14 +252,31 @@ def configure(cfg: StackSettings, lay: Layout, as_root: bool) -> None:
         if not es.link.is_symlink() and not es.link.exists():
             es.link.parent.mkdir(parents=True, exist_ok=True)
             es.link.symlink_to(es.base, target_is_directory=True)
+    _set_bootstrap_password(cfg, lay, java_home, as_root)  # after the chown: the keystore tool runs as that user
 
 
 def prepare(cfg: StackSettings, lay: Layout, as_root: bool) -> Path:
     """Everything short of starting the node; returns the JDK home it runs on."""
     java = jdk.select(cfg.es_java_home, versions.MIN_ES_JAVA, f"Elasticsearch {versions.ELASTICSEARCH_VERSION}")
     install(cfg, lay, java.home, as_root)
-    configure(cfg, lay, as_root)
+    configure(cfg, lay, as_root, java.home)
     return java.home
+
+
+def config_changed(cfg: StackSettings, lay: Layout) -> bool:
+    """The running node was started with other settings (ports, security, password) than ``cfg`` asks for."""
+    yml = lay.es.config_dir / "elasticsearch.yml"
+    try:
+        current = yml.read_text(encoding="utf-8")
+    except OSError:
+        return True
+    if current != render_elasticsearch_yml(cfg, lay.es.data, lay.es.logs):
+        return True
+    if cfg.secure_password is None:
+        return False
+    marker = lay.es.config_dir / BOOTSTRAP_MARKER
+    digest = hashlib.sha256(cfg.secure_password.get_secret_value().encode("utf-8")).hexdigest()
+    return not marker.exists() or marker.read_text(encoding="utf-8").strip() != digest
 
 
 def marker(lay: Layout) -> str:
@@ -250,9 +304,12 @@ def spawn(cfg: StackSettings, lay: Layout, java_home: Path, as_root: bool) -> pr
 
 
 def _get(cfg: StackSettings, path: str) -> dict[str, object] | None:
-    url = f"http://{cfg.host}:{cfg.es_port}{path}"
+    request = urllib.request.Request(f"http://{cfg.host}:{cfg.es_port}{path}")
+    if cfg.secure_password is not None:
+        token = base64.b64encode(f"{LOCAL_ES_USER}:{cfg.secure_password.get_secret_value()}".encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
     try:
-        with urllib.request.urlopen(url, timeout=HTTP_PROBE_TIMEOUT_S) as resp:  # loopback http
+        with urllib.request.urlopen(request, timeout=HTTP_PROBE_TIMEOUT_S) as resp:  # loopback http
             body = json.loads(resp.read())
     except (urllib.error.URLError, OSError, ValueError):
         return None

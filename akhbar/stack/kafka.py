@@ -8,10 +8,11 @@ import time
 import uuid
 from pathlib import Path
 
-from akhbar.settings import StackSettings
+from akhbar.settings import LOCAL_KAFKA_USER, StackSettings
 from akhbar.stack import jdk, procs, versions
 from akhbar.stack.errors import StackError
 from akhbar.stack.layout import KAFKA_POM, Layout
+from akhbar.stack.procs import write_private
 
 NODE_ID = 1  # the only node of the cluster, broker and controller at once
 LIBS_MARKER = ".complete"  # written after copy-dependencies succeeded, so a half-copied libs/ is redone
@@ -61,9 +62,24 @@ def render_server_properties(cfg: StackSettings, data_dir: Path) -> str:
         "log.retention.hours": str(LOG_RETENTION_HOURS),
         "log.segment.bytes": str(LOG_SEGMENT_BYTES),
     }
+    if cfg.secure_password is not None:
+        sasl = f"{cfg.host}:{cfg.kafka_sasl_port}"
+        props["listeners"] += f",SASL_PLAINTEXT://{sasl}"
+        props["advertised.listeners"] += f",SASL_PLAINTEXT://{sasl}"
+        props["listener.security.protocol.map"] += ",SASL_PLAINTEXT:SASL_PLAINTEXT"
+        props["sasl.enabled.mechanisms"] = "PLAIN"
+        props["listener.name.sasl_plaintext.plain.sasl.jaas.config"] = (
+            "org.apache.kafka.common.security.plain.PlainLoginModule required "
+            f"user_{LOCAL_KAFKA_USER}={_jaas_quote(cfg.secure_password.get_secret_value())};"
+        )
     lines = ["# Written by akhbar/stack/kafka.py on every start; edit the settings, not this file."]
     lines += [f"{key}={value}" for key, value in props.items()]
     return "\n".join(lines) + "\n"
+
+
+def _jaas_quote(value: str) -> str:
+    """A JAAS option value in double quotes (backslash and quote escaped)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def render_log4j(level: str = "INFO") -> str:
@@ -141,7 +157,7 @@ def prepare(cfg: StackSettings, lay: Layout) -> Path:
     ensure_libs(lay, java.home)
     paths = lay.kafka
     paths.config_dir.mkdir(parents=True, exist_ok=True)
-    paths.properties.write_text(render_server_properties(cfg, paths.data), encoding="utf-8")
+    write_private(paths.properties, render_server_properties(cfg, paths.data))
     paths.log4j.write_text(render_log4j(), encoding="utf-8")
     if not (paths.data / "meta.properties").exists():
         if not paths.cluster_id.exists():
@@ -153,6 +169,13 @@ def prepare(cfg: StackSettings, lay: Layout) -> Path:
         )  # fmt: skip
         procs.run(argv, env=procs.child_env({}), what="formatting Kafka's log directory")
     return java.home / "bin" / "java"
+
+
+def config_changed(cfg: StackSettings, lay: Layout) -> bool:
+    """The running broker was started with other settings (ports, security) than ``cfg`` asks for."""
+    props = lay.kafka.properties
+    current = props.read_text(encoding="utf-8") if props.exists() else None
+    return current != render_server_properties(cfg, lay.kafka.data)
 
 
 def marker(lay: Layout) -> str:

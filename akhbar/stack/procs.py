@@ -235,11 +235,41 @@ def wait_ready(
         time.sleep(POLL_INTERVAL_S)
 
 
-def run(argv: Sequence[str], *, env: Mapping[str, str], what: str, cwd: Path | None = None) -> str:
-    """Run a short command to completion; its output, or a StackError with the output's tail."""
+PRIVATE_FILE_MODE = 0o600  # configuration that may hold the secured stack's password: owner only
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by its owner only (created that way: no window of wider access)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    os.chmod(path, PRIVATE_FILE_MODE)  # an existing file keeps its old mode through O_CREAT
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    what: str,
+    cwd: Path | None = None,
+    stdin: bytes | None = None,
+    user: str | None = None,
+) -> str:
+    """Run a short command to completion; its output, or a StackError with the output's tail.
+
+    Secrets go through ``stdin``, never ``argv`` (which the error message repeats).
+    """
     try:
         done = subprocess.run(  # argv is built by the stack
-            list(argv), env=dict(env), cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, check=False
+            list(argv),
+            env=dict(env),
+            cwd=cwd,
+            input=stdin if stdin is not None else b"",
+            capture_output=True,
+            check=False,
+            user=user,
+            group=user,
+            extra_groups=[] if user else None,
         )
     except OSError as exc:
         raise StackError(f"{what}: could not run {argv[0]}: {exc}") from exc

@@ -21,10 +21,12 @@ from typing import Any
 import pytest
 from elasticsearch import Elasticsearch
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from pydantic import SecretStr
 
 from akhbar import stack
 from akhbar.settings import (
     DEFAULT_CACHE_DIR,
+    LOCAL_ES_USER,
     ElasticsearchSettings,
     KafkaSettings,
     ProcessorSettings,
@@ -40,6 +42,10 @@ TEST_KAFKA_PORT = 19092  # test ports: a developer's own `akhbar up` on the defa
 TEST_KAFKA_CONTROLLER_PORT = 19093
 TEST_ES_PORT = 19200
 TEST_ES_TRANSPORT_PORT = 19300
+TEST_KAFKA_SASL_PORT = 19094
+# The test stack is secured (Elasticsearch basic auth, plus a Kafka SASL/PLAIN listener next to the plaintext
+# one), so every test goes through the credential path; the test password is not a secret.
+TEST_PASSWORD = "akhbar-test-secret"
 TEST_STATE_DIR = DEFAULT_CACHE_DIR / "test-stack"
 WAIT_S = 120.0  # generous bound for "eventually indexed" on a loaded 2-core machine
 REPO = Path(__file__).resolve().parents[2]
@@ -68,6 +74,8 @@ def stack_settings() -> Iterator[StackSettings]:
         kafka_controller_port=TEST_KAFKA_CONTROLLER_PORT,
         es_port=TEST_ES_PORT,
         es_transport_port=TEST_ES_TRANSPORT_PORT,
+        kafka_sasl_port=TEST_KAFKA_SASL_PORT,
+        secure_password=SecretStr(TEST_PASSWORD),
         ready_timeout_s=240.0,
     )
     was_running = stack.status(cfg).running
@@ -92,7 +100,10 @@ def settings(stack_settings: StackSettings) -> Iterator[Settings]:
             dlq_topic=f"test-{tag}.dlq",
         ),
         elasticsearch=ElasticsearchSettings(
-            url=f"http://127.0.0.1:{stack_settings.es_port}", alias=f"akhbar-test-{tag}"
+            url=f"http://127.0.0.1:{stack_settings.es_port}",
+            alias=f"akhbar-test-{tag}",
+            username=LOCAL_ES_USER,
+            password=SecretStr(TEST_PASSWORD),
         ),
         processor=ProcessorSettings(app_id=f"akhbar-processor-{tag}"),
         sink=SinkSettings(group_id=f"akhbar-sink-{tag}"),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from akhbar.settings import StackSettings
+from pydantic import SecretStr
+
+from akhbar.settings import LOCAL_KAFKA_USER, StackSettings
 from akhbar.stack import elasticsearch, kafka
 
 
@@ -94,3 +96,35 @@ def test_elasticsearch_yml_is_valid_yaml() -> None:
 
 def test_heap_options() -> None:
     assert elasticsearch.render_heap_options(768).splitlines()[1:] == ["-Xms768m", "-Xmx768m"]
+
+
+def test_secured_stack_adds_a_sasl_listener_and_keeps_loopback() -> None:
+    cfg = StackSettings(kafka_port=19092, kafka_sasl_port=19094, secure_password=SecretStr('pa"ss\\word'))
+    props = _props(kafka.render_server_properties(cfg, Path("/d")))
+    assert props["listeners"].endswith(",SASL_PLAINTEXT://127.0.0.1:19094")
+    assert props["listener.security.protocol.map"].endswith(",SASL_PLAINTEXT:SASL_PLAINTEXT")
+    assert props["sasl.enabled.mechanisms"] == "PLAIN"
+    jaas = props["listener.name.sasl_plaintext.plain.sasl.jaas.config"]
+    assert jaas.startswith("org.apache.kafka.common.security.plain.PlainLoginModule required ")
+    assert jaas.endswith(f'user_{LOCAL_KAFKA_USER}="pa\\"ss\\\\word";')  # JAAS quoting of " and \
+    assert props["inter.broker.listener.name"] == "PLAINTEXT"
+
+
+def test_open_stack_has_no_sasl_listener() -> None:
+    props = _props(kafka.render_server_properties(StackSettings(), Path("/d")))
+    assert "SASL" not in props["listeners"] and "sasl.enabled.mechanisms" not in props
+
+
+def test_secured_stack_turns_elasticsearch_security_on_without_tls() -> None:
+    import yaml  # type: ignore[import-untyped]
+
+    cfg = StackSettings(secure_password=SecretStr("x"))
+    yml = yaml.safe_load(elasticsearch.render_elasticsearch_yml(cfg, Path("/d"), Path("/l")))
+    assert yml["xpack.security.enabled"] is True
+    assert yml["xpack.security.http.ssl.enabled"] is False
+    assert yml["network.host"] == "127.0.0.1"
+
+
+def test_the_stack_password_is_a_secret_in_settings() -> None:
+    cfg = StackSettings(secure_password=SecretStr("hunter2-secret"))
+    assert "hunter2-secret" not in repr(cfg) and "hunter2-secret" not in str(cfg.model_dump())
