@@ -5,12 +5,15 @@ from __future__ import annotations
 import base64
 import functools
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, cast
 
+import fastjsonschema
 import jsonschema
 from pydantic import BaseModel, ConfigDict, Field
+from rfc3339_validator import validate_rfc3339  # type: ignore[import-untyped]
 
 SCHEMA_VERSION: Literal[1] = 1
 SCHEMA_DIR = Path(__file__).parent / "v1"
@@ -48,7 +51,27 @@ def _validator(name: str) -> jsonschema.protocols.Validator:
     return validator
 
 
+def _rfc3339(value: str) -> bool:
+    return bool(validate_rfc3339(value))
+
+
+@functools.cache
+def _fast_check(name: str) -> Callable[[Any], Any]:
+    """The same schema compiled to Python code by fastjsonschema: ~10x faster than jsonschema on valid messages.
+
+    Only the yes/no answer is used; ``date-time`` is checked with the same RFC 3339 validator jsonschema uses.
+    """
+    return fastjsonschema.compile(load_schema(name), formats={"date-time": _rfc3339})
+
+
 def _validate(name: str, obj: object) -> None:
+    # Every message is validated twice on its way (producer and processor): the compiled check keeps that cheap.
+    # jsonschema stays the authority: it judges what the fast check rejects and words the error.
+    try:
+        _fast_check(name)(obj)
+        return
+    except fastjsonschema.JsonSchemaException:
+        pass
     error = jsonschema.exceptions.best_match(_validator(name).iter_errors(cast(Any, obj)))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "<root>"

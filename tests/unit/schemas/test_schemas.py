@@ -63,3 +63,38 @@ def test_dead_letter_keeps_text_and_cuts_large_originals() -> None:
 def test_dead_letter_base64_for_binary() -> None:
     letter = dead_letter(bytes(range(128, 256)), reason="invalid_utf8", detail="x", stage="process", offset=7)
     assert letter.original_encoding == "base64" and letter.offset == 7
+
+
+RAW_VARIANTS: list[dict[str, object]] = [
+    {},
+    {"id": "not-hex"},
+    {"id": "A" * 32},
+    {"fetched_at": "yesterday"},
+    {"fetched_at": "2026-02-30T10:00:00Z"},  # no such day: RFC 3339 says no, a bare regex would say yes
+    {"fetched_at": "2026-11-20T10:00:00+03:00"},
+    {"published_at": None},
+    {"published_at": "2026-11-20 10:00:00"},
+    {"schema_version": 2},
+    {"body": None},
+    {"title": 5},
+    {"unexpected": 1},
+    {"url": "https://news.example/a", "canonical_url": "https://news.example/a"},
+    {"language": "ar"},
+]
+
+
+@pytest.mark.parametrize("change", RAW_VARIANTS, ids=[str(sorted(c)) + str(n) for n, c in enumerate(RAW_VARIANTS)])
+def test_the_compiled_check_agrees_with_jsonschema(change: dict[str, object]) -> None:
+    """The fast path (fastjsonschema) and the reference (jsonschema) accept exactly the same documents."""
+    import fastjsonschema
+
+    from schemas.models import _fast_check, _validator
+
+    doc = {**VALID_RAW, **change}
+    reference = _validator("raw_article").is_valid(doc)
+    try:
+        _fast_check("raw_article")(doc)
+        fast = True
+    except fastjsonschema.JsonSchemaException:
+        fast = False
+    assert fast == reference
