@@ -77,6 +77,7 @@ def run_producer(
         raw_topic=s.kafka.raw_topic,
         dlq_topic=s.kafka.dlq_topic,
         delivery_timeout_ms=s.kafka.delivery_timeout_ms,
+        compression=s.kafka.compression,
     ) as producer:
         try:
             items = _items(paths, watch, watchers)
@@ -106,6 +107,7 @@ def processor_config(s: Settings) -> ProcessorConfig:
         app_id=s.processor.app_id,
         enrich=enrich_config(s),
         broker_credentials=faust_credentials(s.kafka),
+        compression=s.kafka.compression,
     )
 
 

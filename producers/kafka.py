@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 LINGER_MS = 20  # batch sends for 20 ms: large batches at full speed, negligible latency at a trickle
 DELIVERY_TIMEOUT_MS = 120_000  # the retry bound: a send still failing after 2 minutes is reported as unsent
 MAX_REQUEST_BYTES = 4 * 1024 * 1024  # fits the largest valid article (1M characters of Arabic is ~2 MB of UTF-8)
-COMPRESSION = "gzip"  # built into Python; Arabic news compresses ~3x
+COMPRESSION = "lz4"  # cheap on CPU for clients and broker; Arabic news still shrinks ~2x (gzip: ~3x, 10x the CPU)
+BATCH_BYTES = 256 * 1024  # per-partition batch: ~70 raw articles; kafka-python's 16 KiB default sends 4 per request
 FLUSH_MARGIN_S = 5.0  # flush waits the delivery timeout plus this, then reports what is still unacknowledged
 CLOSE_TIMEOUT_S = 5.0  # after a flush, closing only has to tidy up connections
 
@@ -59,6 +60,7 @@ class ArticleProducer:
         dlq_topic: str,
         linger_ms: int = LINGER_MS,
         delivery_timeout_ms: int = DELIVERY_TIMEOUT_MS,
+        compression: str = COMPRESSION,
     ) -> None:
         self.raw_topic = raw_topic
         self.dlq_topic = dlq_topic
@@ -71,7 +73,8 @@ class ArticleProducer:
             **client_config,
             acks="all",
             enable_idempotence=True,
-            compression_type=COMPRESSION,
+            compression_type=None if compression == "none" else compression,
+            batch_size=BATCH_BYTES,
             linger_ms=linger_ms,
             delivery_timeout_ms=delivery_timeout_ms,
             request_timeout_ms=min(30_000, delivery_timeout_ms - linger_ms),  # the client requires the sum to fit
