@@ -55,6 +55,7 @@ from sinks.index import drop_index, ensure_index  # noqa: E402
 SHARED_ARTICLES = REPO.parent / "shared" / "data" / "topics" / "saudinewsnet_unlabelled.jsonl"
 POLL_S = 0.1  # how often the searcher asks Elasticsearch which pending ids are visible
 SAMPLE_S = 0.2  # RSS sampling interval
+JVMS = ("kafka", "elasticsearch")  # the stack's processes: CPU reported, RSS not (their heap is fixed)
 TIMEOUT_S = 900.0  # a phase that has not finished after 15 minutes is reported as failed
 
 
@@ -94,20 +95,29 @@ def env_for(s: Settings) -> dict[str, str]:
 
 
 class RssSampler(threading.Thread):
+    """Peak RSS of each watched process, and the CPU seconds (user + system) each spends in a window."""
+
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.procs: dict[str, psutil.Process] = {}
         self.peak: dict[str, int] = {}
+        self.cpu: dict[str, float] = {}  # last seen cumulative CPU seconds (kept after the process ends)
         self.stop_event = threading.Event()
 
     def watch(self, name: str, pid: int) -> None:
         self.procs[name] = psutil.Process(pid)
 
+    def sample(self) -> dict[str, float]:
+        for name, proc in list(self.procs.items()):
+            with contextlib.suppress(psutil.Error):  # the process just ended: keep its last figures
+                self.peak[name] = max(self.peak.get(name, 0), proc.memory_info().rss)
+                tree = [proc, *proc.children(recursive=True)]  # Elasticsearch's launcher runs the JVM as a child
+                self.cpu[name] = sum(t.user + t.system for t in (p.cpu_times() for p in tree))
+        return dict(self.cpu)
+
     def run(self) -> None:
         while not self.stop_event.is_set():
-            for name, proc in list(self.procs.items()):
-                with contextlib.suppress(psutil.Error):  # the process just ended: keep its last peak
-                    self.peak[name] = max(self.peak.get(name, 0), proc.memory_info().rss)
+            self.sample()
             time.sleep(SAMPLE_S)
 
 
@@ -147,7 +157,12 @@ def run_phase(
     for n, proc in enumerate(processors):
         sampler.watch(f"processor_{n}", proc.pid)
     sampler.watch("sink", sink.pid)
+    status = stack.status(s.stack)
+    for component in (status.kafka, status.elasticsearch):
+        if component.pid is not None:  # the JVMs: their CPU is part of what the pipeline costs
+            sampler.watch(component.name, component.pid)
     time.sleep(8.0)  # let both join their consumer groups, so the timing measures steady state
+    cpu_start = sampler.sample()
     t0 = time.time()
     produce_args = ["produce", "--no-progress", str(feed)] + (["--rate", str(rate)] if rate else [])
     producer = spawn(produce_args, s, workdir / f"producer-{tag}.log")
@@ -185,6 +200,7 @@ def run_phase(
         time.sleep(POLL_S)
     dlq_reader.close()
     t_end = time.time()
+    cpu_end = sampler.sample()
     producer.wait(timeout=60)
     for proc in (*processors, sink):
         proc.terminate()
@@ -207,7 +223,13 @@ def run_phase(
             "mean": round(statistics.fmean(lat), 3) if lat else None,
         },
         "processor_workers": n_proc,
-        "peak_rss_mb": {k: round(v / 2**20, 1) for k, v in sampler.peak.items()},
+        "peak_rss_mb": {k: round(v / 2**20, 1) for k, v in sampler.peak.items() if k not in JVMS},
+        # CPU seconds each process spent between the producer's start and the last article searchable, and
+        # per article: where the two cores go (the producer's figure includes its interpreter start-up).
+        "cpu_s": {k: round(v - cpu_start.get(k, 0.0), 2) for k, v in cpu_end.items()},
+        "cpu_ms_per_article": {
+            k: round(1000 * (v - cpu_start.get(k, 0.0)) / max(searchable, 1), 3) for k, v in cpu_end.items()
+        },
         "settings": s,
     }
     return result

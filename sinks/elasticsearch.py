@@ -76,11 +76,17 @@ class ElasticsearchSink:
         self.max_attempts = max_attempts
         self.sleep = sleep
 
-    def _operations(self, items: Sequence[Item]) -> list[dict[str, Any]]:
-        ops: list[dict[str, Any]] = []
+    def _operations(self, items: Sequence[Item]) -> Any:
+        """NDJSON lines as bytes: the documents go out as they came from Kafka, never parsed and re-encoded.
+
+        The client's NDJSON serializer passes bytes lines through; a source spread over several lines (pretty-
+        printed by some other producer) is compacted first, since a bulk body needs one line per document.
+        """
+        ops: list[bytes] = []
         for item in items:
-            ops.append({"index": {"_index": self.alias, "_id": item.doc_id}})
-            ops.append(orjson.loads(item.source))
+            ops.append(orjson.dumps({"index": {"_index": self.alias, "_id": item.doc_id}}))
+            source = item.source
+            ops.append(orjson.dumps(orjson.loads(source)) if b"\n" in source or b"\r" in source else source)
         return ops
 
     def write(self, items: Sequence[Item]) -> WriteResult:
