@@ -32,7 +32,7 @@ DEFAULT_PARTITIONS = 3  # must match the topics created by `akhbar` (settings.ka
 SESSION_TIMEOUT_S = 10.0  # a killed worker's partitions move to the others after 10 s (faust's default: 60 s)
 HEARTBEAT_INTERVAL_S = 3.0  # a third of the session timeout, as Kafka recommends
 OUTPUT_BATCH_BYTES = 512 * 1024  # ~70 enriched articles per request; faust's 16 KiB default sends two
-OUTPUT_LINGER_S = 0.005  # wait 5 ms to fill a batch: fewer, larger requests for the broker at full speed
+OUTPUT_LINGER_S = 0.05  # fill batches for 50 ms: ~10x fewer requests and lz4 frames at full speed; unseen next to the 1 s index refresh
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class ProcessorConfig:
     app_id: str = APP_ID
     enrich: EnrichConfig = field(default_factory=EnrichConfig)
     broker_credentials: Any = None  # faust.SASLCredentials / SSLCredentials built by the CLI from settings
-    compression: str = "lz4"  # of the outputs; settings.kafka.compression
+    compression: str = "snappy"  # of the outputs; settings.kafka.compression
 
 
 def make_app(cfg: ProcessorConfig) -> faust.App:
