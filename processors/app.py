@@ -28,7 +28,7 @@ from schemas import dead_letter
 log = logging.getLogger(__name__)
 
 APP_ID = "akhbar-processor"  # also the consumer group: every worker with this id shares the partitions
-DEFAULT_PARTITIONS = 3  # must match the topics created by `akhbar` (settings.kafka.partitions)
+DEFAULT_PARTITIONS = 6  # must match the topics created by `akhbar` (settings.kafka.partitions)
 SESSION_TIMEOUT_S = 10.0  # a killed worker's partitions move to the others after 10 s (faust's default: 60 s)
 HEARTBEAT_INTERVAL_S = 3.0  # a third of the session timeout, as Kafka recommends
 OUTPUT_BATCH_BYTES = 512 * 1024  # ~70 enriched articles per request; faust's 16 KiB default sends two
