@@ -88,6 +88,19 @@ def test_sasl_and_basic_auth_carry_articles_end_to_end_without_logging_secrets(
     assert TEST_PASSWORD not in logs
 
 
+def assert_one_clear_error(done: subprocess.CompletedProcess[str], elapsed: float, scenario: str) -> str:
+    """Exit code 2 within the bound, exactly one `error:` line, no traceback, no retries, no secret; the line."""
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, output[-3000:]
+    assert elapsed < REJECTION_BOUND_S
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, output[-3000:]
+    assert "Traceback" not in output and "retrying" not in output
+    assert WRONG_PASSWORD not in output
+    record(scenario, exit_code=done.returncode, error_lines=len(errors), seconds_to_exit=elapsed)
+    return errors[0]
+
+
 @pytest.mark.parametrize(
     ("command", "needs_input"),
     [(("produce", "--no-progress", "-"), True), (("process", "--loglevel", "warning"), False), (("sink",), False)],
@@ -98,37 +111,13 @@ def test_wrong_kafka_password_is_one_clear_error_not_a_retry_storm(
 ) -> None:
     article = json.dumps(make_articles(1, seed=3)[0], ensure_ascii=False) + "\n"
     done, elapsed = run_akhbar(over_sasl(settings, WRONG_PASSWORD), *command, stdin=article if needs_input else "")
-    output = done.stdout + done.stderr
-    assert done.returncode == 2, output[-3000:]
-    assert elapsed < REJECTION_BOUND_S
-    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1, output[-3000:]
-    assert KAFKA_REJECTION in errors[0] and f"user '{LOCAL_KAFKA_USER}'" in errors[0]
-    assert output.count("Authentication failed") == 1  # reported once: no reconnect loop behind it
-    assert "Traceback" not in output
-    assert WRONG_PASSWORD not in output
-    record(
-        f"wrong Kafka password: akhbar {command[0]}",
-        exit_code=done.returncode,
-        error_lines=len(errors),
-        seconds_to_exit=elapsed,
-    )
+    error = assert_one_clear_error(done, elapsed, f"wrong Kafka password: akhbar {command[0]}")
+    assert KAFKA_REJECTION in error and f"user '{LOCAL_KAFKA_USER}'" in error
+    assert (done.stdout + done.stderr).count("Authentication failed") == 1  # once: no reconnect loop behind it
 
 
 @pytest.mark.parametrize("command", [("sink",), ("search", "غزة")], ids=["sink", "search"])
 def test_wrong_elasticsearch_password_is_one_clear_error(settings: Settings, command: tuple[str, ...]) -> None:
     done, elapsed = run_akhbar(with_es_password(settings, WRONG_PASSWORD), *command)
-    output = done.stdout + done.stderr
-    assert done.returncode == 2, output[-3000:]
-    assert elapsed < REJECTION_BOUND_S
-    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1, output[-3000:]
-    assert ES_REJECTION in errors[0] and "'elastic'" in errors[0]
-    assert "retrying" not in output and "Traceback" not in output
-    assert WRONG_PASSWORD not in output
-    record(
-        f"wrong Elasticsearch password: akhbar {command[0]}",
-        exit_code=done.returncode,
-        error_lines=len(errors),
-        seconds_to_exit=elapsed,
-    )
+    error = assert_one_clear_error(done, elapsed, f"wrong Elasticsearch password: akhbar {command[0]}")
+    assert ES_REJECTION in error and "'elastic'" in error
