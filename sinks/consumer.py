@@ -38,6 +38,15 @@ TOPIC_METADATA_TIMEOUT_S = 30.0  # the topic exists (ensure_topics made it); its
 METADATA_MAX_AGE_MS = 30_000  # notice new partitions within 30 s (kafka-python's default is 5 minutes)
 COMMIT_TIMEOUT_MS = 10_000  # one commit attempt; while the broker is down attempts repeat with backoff
 PAUSE_BACKOFF_MAX_S = 30.0  # while Elasticsearch is down, retry the kept batch at least every 30 s
+PROBE_INTERVAL_S = 2.0  # while paused, ask Elasticsearch's health this often; retry as soon as it answers
+
+
+class _Stopping(Exception):
+    """A stop was requested while Elasticsearch is unavailable: leave the batch unwritten and uncommitted."""
+
+    def __init__(self, kept: int) -> None:
+        super().__init__(f"{kept} document(s) left unwritten and uncommitted")
+        self.kept = kept
 
 
 @dataclass
@@ -217,18 +226,33 @@ class SinkWorker:
                 pause = min(PAUSE_BACKOFF_MAX_S, pause * 2)
 
     def _write_until_accepted(self, items: list[Item]) -> Any:
+        """Write the batch, pausing consumption while Elasticsearch is away; raises _Stopping on a stop request.
+
+        While paused, a cheap health probe every PROBE_INTERVAL_S ends the wait as soon as Elasticsearch
+        answers, so catching up starts seconds after it is back, not at the end of a long backoff.
+        """
         pause = 1.0
         while True:
             try:
                 result = self.es_sink.write(items)
             except ElasticsearchUnavailable as exc:
+                if self._stop:
+                    raise _Stopping(len(items)) from exc
                 self.stats.outages += 1
                 assigned = self.consumer.assignment()
                 self.consumer.pause(*assigned)
-                log.error("%s; consumption paused, batch of %d kept, retry in %.0fs", exc, len(items), pause)
+                log.error("%s; consumption paused, batch of %d kept, retry within %.0fs", exc, len(items), pause)
                 deadline = time.monotonic() + pause
-                while time.monotonic() < deadline:
+                next_probe = time.monotonic() + PROBE_INTERVAL_S
+                while time.monotonic() < deadline and not self._stop:
                     self.consumer.poll(timeout_ms=200)  # keeps group membership; paused: returns nothing
+                    if time.monotonic() >= next_probe:
+                        if self.es_sink.available():
+                            log.info("Elasticsearch answers again; retrying the kept batch")
+                            break
+                        next_probe = time.monotonic() + PROBE_INTERVAL_S
+                if self._stop:
+                    raise _Stopping(len(items)) from exc
                 pause = min(PAUSE_BACKOFF_MAX_S, pause * 2)
                 continue
             if self.consumer.paused():
@@ -253,8 +277,13 @@ class SinkWorker:
                     self.flush()
                 if idle_exit_s is not None and time.monotonic() - idle_since > idle_exit_s:
                     break
+        except _Stopping as stopping:
+            log.warning("stopping while Elasticsearch is unavailable: %s; they are read again on restart", stopping)
         finally:
-            self.flush()
+            try:
+                self.flush()
+            except _Stopping as stopping:
+                log.warning("stopping while Elasticsearch is unavailable: %s; read again on restart", stopping)
             self.consumer.close()
             self.producer.close()
         return self.stats

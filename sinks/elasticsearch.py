@@ -76,6 +76,14 @@ class ElasticsearchSink:
         self.max_attempts = max_attempts
         self.sleep = sleep
 
+    def available(self) -> bool:
+        """One cheap health request: does Elasticsearch answer at all (any status but an error)?"""
+        try:
+            self.client.cluster.health(timeout="1s")
+        except (TransportConnectionError, ConnectionTimeout, ApiError):
+            return False
+        return True
+
     def _operations(self, items: Sequence[Item]) -> Any:
         """NDJSON lines as bytes: the documents go out as they came from Kafka, never parsed and re-encoded.
 

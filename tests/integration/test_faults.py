@@ -130,6 +130,41 @@ def test_elasticsearch_down_for_a_minute(
     assert got == expected and count_docs(es, settings.elasticsearch.alias) == len(expected)
 
 
+def test_sigterm_to_the_sink_while_elasticsearch_is_down(
+    settings: Settings, workers: Workers, es: Elasticsearch, tmp_path: Path
+) -> None:
+    """The paused sink stops promptly on SIGTERM, writing and committing nothing; a new sink indexes it all."""
+    path, expected = feed(tmp_path, 400, seed=107)
+    start_workers(workers)
+    start_producer(workers, path)
+    before = under_way(settings, es, workers, 60)
+    try:
+        assert stack.stop_component(settings.stack, "elasticsearch")
+        wait_for(lambda: "consumption paused" in workers.log("sink"), what="the sink to pause", timeout=90)
+        committed = (c := counts(settings)).enriched - c.sink_lag
+        started = time.monotonic()
+        code = workers.stop("sink", timeout=60)  # SIGTERM
+        stop_s = time.monotonic() - started
+        assert code == 0, workers.log("sink")[-3000:]
+        assert "left unwritten and uncommitted" in workers.log("sink")
+        c = counts(settings)
+        assert c.enriched - c.sink_lag == committed  # nothing committed that was not written
+    finally:
+        stack.start_component(settings.stack, "elasticsearch")
+    workers.start("sink", *WORKER_ARGS["sink"])
+    recovery = settle(settings, es, expected, workers)
+    got = indexed_ids(es, settings.elasticsearch.alias)
+    record(
+        "SIGTERM to the sink while Elasticsearch is down, restarted after",
+        produced=len(expected),
+        indexed_before=before,
+        indexed_after=len(got),
+        recovery_s=recovery,
+        stop_s=stop_s,
+    )
+    assert got == expected and count_docs(es, settings.elasticsearch.alias) == len(expected)
+
+
 def test_kafka_restarted_while_producing(
     settings: Settings, workers: Workers, es: Elasticsearch, tmp_path: Path
 ) -> None:
