@@ -71,7 +71,7 @@ def main() -> None:
     print(
         json.dumps(
             {
-                "step": "ner (tokenise + CRF tag + canonicalise)",
+                "step": "ner (tokenise + CRF & BiLSTM-CRF tag + canonicalise)",
                 "articles": len(articles),
                 "tokens": n_tokens,
                 "entities": n_entities,

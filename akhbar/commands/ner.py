@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-BACKENDS = ("auto", "shipped", "camel")
+BACKENDS = ("auto", "shipped", "crf", "camel")  # shipped = CRF + BiLSTM-CRF ensemble; crf = the CRF alone
 
 
 @click.command("ner")

@@ -47,9 +47,12 @@ def split_sentences(text: str, tokens: Sequence[Token]) -> list[list[Token]]:
 
 @lru_cache(maxsize=16)
 def _resolve_backend(backend: str, camel_model_dir: Path | None) -> str:
-    """``shipped`` or ``camel`` (``auto``: camel if its model is on disk; checked once per process)."""
-    if backend == "shipped":
-        return "shipped"
+    """``shipped``, ``crf`` or ``camel`` (``auto``: camel if its model is on disk, else shipped; checked once).
+
+    ``shipped`` = the CRF + BiLSTM-CRF ensemble (best F1); ``crf`` = the shipped CRF alone (2.5x faster, no torch).
+    """
+    if backend in ("shipped", "crf"):
+        return backend
     if backend == "camel":
         return "camel"
     from processors.ner import camel
@@ -85,7 +88,7 @@ def tag_tokens(
     else:
         from processors.ner.model import get_tagger
 
-        tags = get_tagger().tag_sents(sents)
+        tags = get_tagger().tag_sents(sents, neural=which == "shipped")
     if consistency == "windows":
         return propagate_windows(sents, tags, allow=allow)
     if consistency == "document":

@@ -1,6 +1,8 @@
-"""The shipped CRF tagger: lazy, cached loading of the model directory and sentence-level tagging.
+"""The shipped tagger: lazy, cached loading of the model directory and sentence-level tagging.
 
-Only ``python-crfsuite`` and the stdlib are needed at run time (no torch).
+A feature CRF (``python-crfsuite``) and, when ``neural.pt`` is shipped and torch is importable, a BiLSTM-CRF
+ensemble (``neural.py``): the token posteriors of the CRF and of each net are averaged and decoded with a
+BIO-constrained Viterbi.  Without torch (or without ``neural.pt``) the CRF alone tags, as before.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ GAZETTEER_FILE = "gazetteer.tsv.gz"
 PRIORS_FILE = "priors.tsv.gz"
 SILVER_FILE = "silver.tsv.gz"
 GUIDE_FILE = "guide.crfsuite"
+NEURAL_FILE = "neural.pt"
 MAX_SENT_TOKENS = 120  # long unpunctuated runs are cut: CRF cost is linear but features beyond +-2 don't help
 
 
 class CrfTagger:
-    """A crfsuite model plus the feature resources it was trained with."""
+    """A crfsuite model plus the feature resources it was trained with, and the BiLSTM-CRF net(s) if shipped."""
 
     def __init__(self, model_dir: Path = MODEL_DIR) -> None:
         import pycrfsuite
@@ -64,15 +67,46 @@ class CrfTagger:
             self._guide_feat = Featurizer(gres, gkeep)
         self._lock = threading.Lock()  # crfsuite's Tagger holds per-call state: one sentence at a time
         self._allow = single_word_filter(self.counts, res.priors)
+        self._res = res
+        self._nets: list[Any] = []
+        self._scorer: Any = None
+        self._fused: Any = None
+        self._neural_tried = False
+        self.crf_weight = 1.0
+
+    def _neural_ready(self) -> bool:
+        """Load the BiLSTM-CRF net(s) on first use (torch takes ~5 s and ~500 MB); False = the CRF alone."""
+        if not self._neural_tried:
+            self._neural_tried = True
+            if (self.model_dir / NEURAL_FILE).exists() and self._guide is None:
+                self._load_neural(self._res)
+        return bool(self._nets)
+
+    def _load_neural(self, res: Resources) -> None:
+        try:
+            import torch
+        except ImportError:  # torch missing: the CRF alone (about 1.5-3 F1 lower)
+            return
+        from processors.ner.neural import CrfScorer, NeuralEnsemble, load_model
+
+        torch.set_num_threads(1)  # tiny matrices: intra-op threads only add overhead (the step runs on one core)
+        self._nets, self.crf_weight = load_model(self.model_dir, res)
+        self._scorer = CrfScorer(self._tagger, self.featurizer)
+        self._fused = NeuralEnsemble(self._nets)
 
     def allow_single(self, norm: str) -> bool:
         """Consistency filter for one-word names (see ``consistency.single_word_filter``)."""
         return self._allow(norm)
 
-    def tag(self, tokens: Sequence[str]) -> list[str]:
-        """BIO tags (ANERcorp scheme: B-PERS, I-LOC, ...) for one pre-tokenised sentence."""
+    def tag(self, tokens: Sequence[str], *, neural: bool = True) -> list[str]:
+        """BIO tags (ANERcorp scheme: B-PERS, I-LOC, ...) for one pre-tokenised sentence.
+
+        ``neural``: the CRF + BiLSTM-CRF ensemble when shipped (else, or with False, the CRF alone).
+        """
         if not tokens:
             return []
+        if neural and self._neural_ready():
+            return self.tag_sents([tokens])[0]
         out: list[str] = []
         for i in range(0, len(tokens), MAX_SENT_TOKENS):
             chunk = tokens[i : i + MAX_SENT_TOKENS]
@@ -83,9 +117,28 @@ class CrfTagger:
                 out.extend(self._tagger.tag(self.featurizer.sentence(chunk, guide)))
         return out
 
-    def tag_sents(self, sents: Sequence[Sequence[str]]) -> list[list[str]]:
-        """Tag several sentences."""
-        return [self.tag(s) for s in sents]
+    def tag_sents(self, sents: Sequence[Sequence[str]], *, neural: bool = True) -> list[list[str]]:
+        """Tag several sentences (with the neural ensemble: all at once, as one padded batch)."""
+        if not (neural and self._neural_ready()):
+            return [self.tag(s, neural=False) for s in sents]
+        chunks: list[Sequence[str]] = []
+        owner: list[int] = []
+        for k, s in enumerate(sents):
+            for i in range(0, len(s), MAX_SENT_TOKENS):
+                chunks.append(s[i : i + MAX_SENT_TOKENS])
+                owner.append(k)
+        out: list[list[str]] = [[] for _ in sents]
+        if not chunks:
+            return out
+        for k, tags in zip(owner, self._ensemble(chunks), strict=True):
+            out[k].extend(tags)
+        return out
+
+    def _ensemble(self, chunks: Sequence[Sequence[str]]) -> list[list[str]]:
+        from processors.ner.neural import ensemble_decode_fast
+
+        with self._lock:  # the caches are plain dicts: one batch at a time
+            return ensemble_decode_fast(self._scorer, self._fused, chunks, self.crf_weight)
 
 
 @lru_cache(maxsize=4)
