@@ -22,6 +22,10 @@ def _setup_logging(verbose: bool) -> None:
     )
     for noisy in ("kafka", "elastic_transport", "aiokafka", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Offset readers (status line, lag) use group-less consumers on purpose; kafka-python warns about each one.
+    logging.getLogger("kafka.coordinator.consumer").addFilter(
+        lambda record: not str(record.msg).startswith("group_id is None")
+    )
 
 
 @click.group()
