@@ -32,12 +32,11 @@ _MD_IMAGE = re.compile(r"!\[[^\]]{0,500}\]\([^)\s]{0,2000}\)")
 _MD_LINK = re.compile(r"\[([^\]]{1,500})\]\((?:https?://|/)[^)\s]{0,2000}\)")
 # image/file names and their broken-link leftovers: "photo_12.png)", ".jpg)" at the start of a body
 _FILE_LEFTOVER = re.compile(r"(?<!\w)[\w\-./:%]*\.(?:png|jpe?g|gif|webp|svg|bmp|mp4|pdf)\b\)?", re.IGNORECASE)
+_FILE_EXT = re.compile(r"\.(?:png|jpe?g|gif|webp|svg|bmp|mp4|pdf)", re.IGNORECASE)
 _ENTITY = re.compile(r"&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z]{2,10});")
 # zero-width and bidi controls, BOM, soft hyphen, Arabic letter mark; other C0/C1 controls except \t \n
 _INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-_SPACES = re.compile(r"[^\S\n]+")
-_SPACE_AROUND_NEWLINE = re.compile(r" *\n *")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 _INDIC_DIGIT = re.compile("[٠-٩۰-۹]")
 _ARABIC_INDIC = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
@@ -62,7 +61,7 @@ def strip_markup(text: str) -> tuple[str, bool]:
     if "](" in out:
         out = _MD_IMAGE.sub(" ", out)
         out = _MD_LINK.sub(r"\1", out)
-    if "." in out:
+    if "." in out and _FILE_EXT.search(out):  # the cheap search first: the full pattern is slow on every "."
         out = _FILE_LEFTOVER.sub(" ", out)
     return out, out != text
 
@@ -93,8 +92,9 @@ def clean(text: str | None, *, max_chars: int = MAX_BODY_CHARS) -> Cleaned:
     if TATWEEL in out:
         out = out.replace(TATWEEL, "")
         flags.add("tatweel_removed")
-    out = _SPACES.sub(" ", out)
-    out = _SPACE_AROUND_NEWLINE.sub("\n", out)
+    # Whitespace runs -> one space, none around newlines: str.split/join (C) instead of two regex passes that
+    # visited every space of the text (0.13 ms of the 0.3 ms cleaning of a 2,500-character article).
+    out = "\n".join(" ".join(line.split()) for line in out.split("\n"))
     out = _MANY_NEWLINES.sub("\n\n", out).strip()
     if len(out) > max_chars:
         cut = out.rfind(" ", 0, max_chars)
