@@ -10,15 +10,15 @@ the repository); otherwise a synthetic text built from our own sentences is used
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import resource
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from one_core import parse_and_pin, read_articles  # bench/ is the script's own directory
 
 DEFAULT_ARTICLES = 300  # ~100k tokens: long enough for a stable rate, short enough for CI
 DEFAULT_REPEAT = 2  # the first pass warms the feature cache, the reported rate is the best pass
@@ -29,27 +29,11 @@ FALLBACK_TEXT = (
 
 
 def _load_articles(data: Path, n: int) -> list[tuple[str, str]]:
-    path = data / "topics" / "sanad_alkhaleej.jsonl"
-    if not path.exists():
-        return [("", FALLBACK_TEXT * 20)] * n
-    out: list[tuple[str, str]] = []
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            rec = json.loads(line)
-            out.append((rec.get("title") or "", rec.get("text") or ""))
-            if len(out) >= n:
-                break
-    return out
+    return read_articles(data / "topics" / "sanad_alkhaleej.jsonl", n) or [("", FALLBACK_TEXT * 20)] * n
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1] / ".." / "shared" / "data")
-    ap.add_argument("--articles", type=int, default=DEFAULT_ARTICLES)
-    ap.add_argument("--repeat", type=int, default=DEFAULT_REPEAT)
-    args = ap.parse_args()
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core, as the pipeline runs it
+    args = parse_and_pin(__doc__, articles=DEFAULT_ARTICLES, repeat=DEFAULT_REPEAT)
 
     from processors.ner import extract_entities
     from processors.ner.text import tokenize

@@ -11,15 +11,15 @@ peak RSS.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import resource
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from one_core import parse_and_pin, read_articles  # bench/ is the script's own directory
 
 DEFAULT_ARTICLES = 2000  # about half the benchmark file: a stable rate in a few seconds
 DEFAULT_REPEAT = 1  # one cold pass, as a stream of new articles sees it (--repeat N reports the best of N)
@@ -33,26 +33,12 @@ FALLBACK_BODY = (
 
 def _load_articles(data: Path, n: int) -> tuple[list[tuple[str, str]], str]:
     path = data / "topics" / "saudinewsnet_unlabelled.jsonl"
-    if not path.exists():
-        return [(FALLBACK_TITLE, FALLBACK_BODY)] * n, "own-sample"
-    out: list[tuple[str, str]] = []
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            rec = json.loads(line)
-            out.append((rec.get("title") or "", rec.get("text") or ""))
-            if len(out) >= n:
-                break
-    return out, str(path.name)
+    real = read_articles(path, n)
+    return (real, path.name) if real is not None else ([(FALLBACK_TITLE, FALLBACK_BODY)] * n, "own-sample")
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1] / ".." / "shared" / "data")
-    ap.add_argument("--articles", type=int, default=DEFAULT_ARTICLES)
-    ap.add_argument("--repeat", type=int, default=DEFAULT_REPEAT)
-    args = ap.parse_args()
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core, as the pipeline runs it
+    args = parse_and_pin(__doc__, articles=DEFAULT_ARTICLES, repeat=DEFAULT_REPEAT)
 
     from processors.topics import MODEL_PATH, tag_article
 
