@@ -9,10 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 LATIN = re.compile("[A-Za-z\u00c0-\u024f]")
-LETTER = re.compile(r"[^\W\d_]")
-ARABIC_SCRIPT_LETTER = re.compile("(?=[^\\W\\d_])[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 SAMPLE_CHARS = 1_000  # ~170 words settle Arabic vs Persian/Urdu/Latin; reading more only costs time
 MIN_SCRIPT_SHARE = 0.3  # under 30% Arabic-script letters, the text is mostly another script
 URDU_ONLY = frozenset("ٹڈڑںےۓھۃہ")
@@ -77,7 +74,7 @@ def detect_language(text: str) -> LanguageGuess:
     best = max(ar, fa, ur)
     if best == 0:
         # no marker either way (a short headline): Arabic unless letters of another Arabic-script language occur
-        foreign = sum(1 for c in ARABIC_SCRIPT_LETTER.findall(sample) if c not in ARABIC_LETTERS)
+        foreign = sum(1 for c in sample if ord(c) in _DROP_ARABIC_SCRIPT_LETTERS and c not in ARABIC_LETTERS)
         lang = "ar" if foreign == 0 else "other_arabic_script"
     elif best == ar:
         lang = "ar"

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -243,6 +243,21 @@ def _word_tensors(wf: WordFeats, words: Sequence[str], cache: dict[str, Any]) ->
     cats = torch.tensor([r[3] for r in rows], dtype=torch.long)
     dense = torch.tensor([r[4] for r in rows], dtype=torch.float32)
     return wi, si, torch.from_numpy(chars), cats, dense
+
+
+def _fill_cache(reps: dict[str, np.ndarray], uniq: Iterable[str], compute: Callable[[list[str]], np.ndarray]) -> None:
+    """Add the rows of the surface forms in ``uniq`` missing from ``reps`` (``compute(words)`` -> one row each).
+
+    A cache that would grow past CACHE_MAX is emptied first, and all of ``uniq`` recomputed.
+    """
+    missing = [t for t in uniq if t not in reps]
+    if not missing:
+        return
+    if len(reps) + len(missing) > CACHE_MAX:
+        reps.clear()
+        missing = list(uniq)
+    for tok, row in zip(missing, compute(missing), strict=True):
+        reps[tok] = row
 
 
 def _index(sents: Sequence[Sequence[str]]) -> tuple[dict[str, int], np.ndarray]:
@@ -478,15 +493,8 @@ class NeuralTagger:
         net = self.net
         uniq, index = _index(sents)
         reps = self._reps
-        missing = [t for t in uniq if t not in reps]
         with torch.inference_mode():
-            if missing:
-                if len(reps) + len(missing) > CACHE_MAX:
-                    reps.clear()
-                    missing = list(uniq)
-                new = net.proj(net.word_repr(*_word_tensors(self.wf, missing, {}))).numpy()
-                for tok, row in zip(missing, new, strict=True):
-                    reps[tok] = row
+            _fill_cache(reps, uniq, lambda words: net.proj(net.word_repr(*_word_tensors(self.wf, words, {}))).numpy())
             x = torch.from_numpy(np.stack([reps[t] for t in uniq]))[torch.from_numpy(index)]
             lengths = torch.tensor([len(s) for s in sents], dtype=torch.long)
             em = net.emissions(x, lengths).double().numpy()
@@ -530,16 +538,13 @@ class NeuralEnsemble:
         torch = self.torch
         uniq, index = _index(sents)
         reps = self._reps
-        missing = [t for t in uniq if t not in reps]
+
+        def compute(words: list[str]) -> np.ndarray:
+            inputs = _word_tensors(self.wf, words, {})
+            return torch.cat([n.proj(n.word_repr(*inputs)) for n in self.nets], dim=1).numpy()
+
         with torch.inference_mode():
-            if missing:
-                if len(reps) + len(missing) > CACHE_MAX:
-                    reps.clear()
-                    missing = list(uniq)
-                inputs = _word_tensors(self.wf, missing, {})
-                new = torch.cat([n.proj(n.word_repr(*inputs)) for n in self.nets], dim=1).numpy()
-                for tok, row in zip(missing, new, strict=True):
-                    reps[tok] = row
+            _fill_cache(reps, uniq, compute)
             x = torch.from_numpy(np.stack([reps[t] for t in uniq]))[torch.from_numpy(index)]
             lengths = torch.tensor([len(s) for s in sents], dtype=torch.long)
             d = self.dim
