@@ -210,23 +210,42 @@ def install(cfg: StackSettings, lay: Layout, java_home: Path, as_root: bool) -> 
         plugin_marker.write_text(plugin_hash + "\n", encoding="utf-8")
 
 
+def _as_es_user_env(cfg: StackSettings, lay: Layout, java_home: Path, as_root: bool) -> dict[str, str]:
+    """The environment of a process run as the Elasticsearch user (the node itself, its keystore tool)."""
+    env = _plugin_env(lay, java_home)
+    if as_root:
+        env.update({"HOME": str(lay.es.base), "USER": cfg.es_user, "LOGNAME": cfg.es_user})
+    return env
+
+
+def _password_digest(cfg: StackSettings) -> str | None:
+    """SHA-256 of the secured stack's password (what the marker next to the keystore records); None = open."""
+    if cfg.secure_password is None:
+        return None
+    return hashlib.sha256(cfg.secure_password.get_secret_value().encode("utf-8")).hexdigest()
+
+
+def _keystore_current(cfg: StackSettings, lay: Layout) -> bool:
+    """The keystore already holds ``cfg``'s password (or the stack is open and needs none)."""
+    digest = _password_digest(cfg)
+    if digest is None:
+        return True
+    marker = lay.es.config_dir / BOOTSTRAP_MARKER
+    return marker.exists() and marker.read_text(encoding="utf-8").strip() == digest
+
+
 def _set_bootstrap_password(cfg: StackSettings, lay: Layout, java_home: Path, as_root: bool) -> None:
     """Put the secured stack's password into the keystore as ``bootstrap.password`` (the ``elastic`` user's).
 
     Only when it changed (a digest is kept next to the keystore): each keystore command starts a JVM.
     """
-    if cfg.secure_password is None:
+    digest = _password_digest(cfg)
+    if cfg.secure_password is None or digest is None or _keystore_current(cfg, lay):
         return
     secret = cfg.secure_password.get_secret_value().encode("utf-8")
-    digest = hashlib.sha256(secret).hexdigest()
-    marker = lay.es.config_dir / BOOTSTRAP_MARKER
-    if marker.exists() and marker.read_text(encoding="utf-8").strip() == digest:
-        return
     tool = str(lay.es.home / "bin" / "elasticsearch-keystore")
-    env = _plugin_env(lay, java_home)
+    env = _as_es_user_env(cfg, lay, java_home, as_root)
     user = cfg.es_user if as_root else None  # the keystore tool refuses to change the file's owner
-    if as_root:
-        env.update({"HOME": str(lay.es.base), "USER": cfg.es_user, "LOGNAME": cfg.es_user})
     if not (lay.es.config_dir / KEYSTORE_FILE).exists():
         procs.run([tool, "create"], env=env, what="creating the Elasticsearch keystore", cwd=lay.es.home, user=user)
     procs.run(
@@ -237,7 +256,7 @@ def _set_bootstrap_password(cfg: StackSettings, lay: Layout, java_home: Path, as
         stdin=secret,
         user=user,
     )
-    procs.write_private(marker, digest + "\n")
+    procs.write_private(lay.es.config_dir / BOOTSTRAP_MARKER, digest + "\n")
 
 
 def configure(cfg: StackSettings, lay: Layout, as_root: bool, java_home: Path) -> None:
@@ -270,13 +289,7 @@ def config_changed(cfg: StackSettings, lay: Layout) -> bool:
         current = yml.read_text(encoding="utf-8")
     except OSError:
         return True
-    if current != render_elasticsearch_yml(cfg, lay.es.data, lay.es.logs):
-        return True
-    if cfg.secure_password is None:
-        return False
-    marker = lay.es.config_dir / BOOTSTRAP_MARKER
-    digest = hashlib.sha256(cfg.secure_password.get_secret_value().encode("utf-8")).hexdigest()
-    return not marker.exists() or marker.read_text(encoding="utf-8").strip() != digest
+    return current != render_elasticsearch_yml(cfg, lay.es.data, lay.es.logs) or not _keystore_current(cfg, lay)
 
 
 def marker(lay: Layout) -> str:
@@ -290,9 +303,7 @@ def spawn(cfg: StackSettings, lay: Layout, java_home: Path, as_root: bool) -> pr
             f"Elasticsearch: port {cfg.es_port} or {cfg.es_transport_port} on {cfg.host} is already taken by another "
             f"process; stop it or set AKHBAR_STACK__ES_PORT / AKHBAR_STACK__ES_TRANSPORT_PORT"
         )
-    env = _plugin_env(lay, java_home)
-    if as_root:
-        env.update({"HOME": str(lay.es.base), "USER": cfg.es_user, "LOGNAME": cfg.es_user})
+    env = _as_es_user_env(cfg, lay, java_home, as_root)
     return procs.spawn(
         [str(lay.es.home / "bin" / "elasticsearch")],
         log=lay.es.stdout_log,
