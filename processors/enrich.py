@@ -163,10 +163,15 @@ def enrich(raw: RawArticle, config: EnrichConfig | None = None) -> EnrichedArtic
             raise Rejected("step_failed", f"step {s.name!r} raised {type(exc).__name__}: {exc}") from exc
         ran.append(s.name)
     doc.pop("published_at_raw", None)
+    # Fields the schema requires even when a step list leaves out "normalise" (computed only then: a
+    # setdefault(key, f(x)) would run f on every article, doubling the normalisation and the word count).
     doc.setdefault("language", "unknown")
-    doc.setdefault("title_normalized", normalize_for_matching(doc["title"]))
-    doc.setdefault("body_normalized", normalize_for_matching(doc["body"]))
-    doc.setdefault("word_count", word_count(doc["body"]))
+    if "title_normalized" not in doc:
+        doc["title_normalized"] = normalize_for_matching(doc["title"])
+    if "body_normalized" not in doc:
+        doc["body_normalized"] = normalize_for_matching(doc["body"])
+    if "word_count" not in doc:
+        doc["word_count"] = word_count(doc["body"])
     doc["steps"] = ran
     doc["enriched_at"] = utc_now()
     return EnrichedArticle.model_validate(doc)
