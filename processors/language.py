@@ -48,8 +48,41 @@ def _letters(text: str) -> int:
     return sum(map(str.isalpha, text))
 
 
+def _char_class(codepoints: list[int]) -> str:
+    """A regex character class body for these code points, as ranges."""
+    ranges: list[list[int]] = []
+    for c in sorted(codepoints):
+        if ranges and ranges[-1][1] == c - 1:
+            ranges[-1][1] = c
+        else:
+            ranges.append([c, c])
+    return "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
+
+
+# Runs of Arabic-script letters: one match per word, so counting by run lengths is ~2x cheaper than translating
+# every character (the same count: the class is exactly the letters of _DROP_ARABIC_SCRIPT_LETTERS).
+_ARABIC_SCRIPT_RUN = re.compile(f"[{_char_class(list(_DROP_ARABIC_SCRIPT_LETTERS))}]+")
+
+
 def _arabic_script_letters(text: str) -> int:
-    return len(text) - len(text.translate(_DROP_ARABIC_SCRIPT_LETTERS))
+    return sum(map(len, _ARABIC_SCRIPT_RUN.findall(text)))
+
+
+# Function words of each language in one table: one pass over the sample's words instead of three.
+_FUNCTION_WORD_LANGUAGE = {
+    **{w: "ur" for w in URDU_WORDS},
+    **{w: "fa" for w in PERSIAN_WORDS},
+    **{w: "ar" for w in ARABIC_WORDS},
+}
+
+
+def _function_words(words: list[str]) -> dict[str, int]:
+    counts = {"ar": 0, "fa": 0, "ur": 0}
+    for w in words:
+        lang = _FUNCTION_WORD_LANGUAGE.get(w)
+        if lang is not None:
+            counts[lang] += 1
+    return counts
 
 
 def detect_language(text: str) -> LanguageGuess:
@@ -62,15 +95,15 @@ def detect_language(text: str) -> LanguageGuess:
     if ratio < MIN_SCRIPT_SHARE:
         latin = len(LATIN.findall(sample))
         return LanguageGuess("latin" if latin / letters > 0.5 else "unknown", round(ratio, 4))
-    words = sample.split()
-    ar = _count(sample, ARABIC_MARKERS) + 3 * sum(1 for w in words if w in ARABIC_WORDS)
-    fa = _count(sample, PERSIAN_MARKERS) + 3 * sum(1 for w in words if w in PERSIAN_WORDS)
+    fw = _function_words(sample.split())
+    ar = _count(sample, ARABIC_MARKERS) + 3 * fw["ar"]
+    fa = _count(sample, PERSIAN_MARKERS) + 3 * fw["fa"]
     urdu_letters = _count(sample, URDU_ONLY)
     if urdu_letters / arabic >= URDU_MIN_SHARE:
         return LanguageGuess("ur", round(ratio, 4))
     if _count(sample, OTHER_ONLY) / arabic >= URDU_MIN_SHARE:
         return LanguageGuess("other_arabic_script", round(ratio, 4))
-    ur = urdu_letters + 3 * sum(1 for w in words if w in URDU_WORDS)
+    ur = urdu_letters + 3 * fw["ur"]
     best = max(ar, fa, ur)
     if best == 0:
         # no marker either way (a short headline): Arabic unless letters of another Arabic-script language occur

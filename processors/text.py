@@ -34,9 +34,12 @@ _MD_LINK = re.compile(r"\[([^\]]{1,500})\]\((?:https?://|/)[^)\s]{0,2000}\)")
 _FILE_LEFTOVER = re.compile(r"(?<!\w)[\w\-./:%]*\.(?:png|jpe?g|gif|webp|svg|bmp|mp4|pdf)\b\)?", re.IGNORECASE)
 _FILE_EXT = re.compile(r"\.(?:png|jpe?g|gif|webp|svg|bmp|mp4|pdf)", re.IGNORECASE)
 _ENTITY = re.compile(r"&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z]{2,10});")
-# zero-width and bidi controls, BOM, soft hyphen, Arabic letter mark; other C0/C1 controls except \t \n
-_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]")
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# zero-width and bidi controls, BOM, soft hyphen, Arabic letter mark; other C0/C1 controls except \t \n; lone
+# surrogates. One character class: one pass over the text instead of two.
+_INVISIBLE = re.compile(
+    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]"
+)
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 _INDIC_DIGIT = re.compile("[٠-٩۰-۹]")
 _ARABIC_INDIC = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
@@ -74,6 +77,8 @@ def _nfkc(text: str) -> str:
     """
     if "\ufdfc" in text or "\ufdfd" in text:
         return str(normalize_unicode(text))
+    if unicodedata.is_normalized("NFKC", text):  # C quick check, ~10x cheaper: most scraped articles already are
+        return text
     return unicodedata.normalize("NFKC", text)
 
 
@@ -85,7 +90,7 @@ def clean(text: str | None, *, max_chars: int = MAX_BODY_CHARS) -> Cleaned:
     out, changed = strip_markup(text)
     if changed:
         flags.add("markup_removed")
-    stripped = _CONTROL.sub("", _INVISIBLE.sub("", out))
+    stripped = _INVISIBLE.sub("", out)
     if stripped != out:
         flags.add("invisible_chars_removed")
     out = _nfkc(stripped)
