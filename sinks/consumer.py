@@ -1,7 +1,13 @@
 """The sink worker: ``articles.enriched`` -> batches -> Elasticsearch bulk -> commit offsets.
 
     poll ─▶ parse/validate ─▶ Batcher (count | bytes | age) ─▶ ElasticsearchSink.write ─▶ DLQ for rejects
-                 └─ invalid ─▶ articles.dlq                                └─▶ flush DLQ ─▶ commit offsets
+                 └─ invalid ─▶ articles.dlq                    (bulk thread)       └─▶ flush DLQ ─▶ commit offsets
+
+One bulk is in flight at a time, on a writer thread, while the main thread goes on polling and filling the
+next batch: Elasticsearch indexes while the consumer reads, instead of the two taking turns (with one batch
+at a time the sink idled during every bulk and Elasticsearch idled while the sink read). Before the next bulk
+goes out, the previous one is finished on the main thread: its rejects dead-lettered, its offsets committed,
+so commits stay in order and the Kafka clients are used from the main thread only.
 
 Offsets are committed only after the bulk for them succeeded and their dead letters were acknowledged:
 at-least-once delivery plus idempotent writes (``_id`` = article id) gives effectively-once indexing.
@@ -15,6 +21,7 @@ import logging
 import signal
 import time
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
@@ -27,7 +34,7 @@ from pydantic import ValidationError
 
 from schemas import EnrichedArticle, dead_letter
 from sinks.batch import Batcher
-from sinks.elasticsearch import ElasticsearchSink, ElasticsearchUnavailable, Item
+from sinks.elasticsearch import ElasticsearchSink, ElasticsearchUnavailable, Item, WriteResult
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +46,15 @@ METADATA_MAX_AGE_MS = 30_000  # notice new partitions within 30 s (kafka-python'
 COMMIT_TIMEOUT_MS = 10_000  # one commit attempt; while the broker is down attempts repeat with backoff
 PAUSE_BACKOFF_MAX_S = 30.0  # while Elasticsearch is down, retry the kept batch at least every 30 s
 PROBE_INTERVAL_S = 2.0  # while paused, ask Elasticsearch's health this often; retry as soon as it answers
+
+
+@dataclass
+class _InFlight:
+    """A bulk being written on the writer thread, with everything its commit will cover."""
+
+    items: list[Item]
+    extra_offsets: dict[TopicPartition, int]  # dead-lettered at parse time while this batch filled
+    result: Future[WriteResult]
 
 
 class _Stopping(Exception):
@@ -77,6 +93,10 @@ class SinkWorker:
         self.stats = SinkStats()
         self._stop = False
         self._extra_offsets: dict[TopicPartition, int] = {}
+        self._inflight: _InFlight | None = None
+        # One writer thread: one bulk in flight while the next batch fills (more would only queue in Elasticsearch
+        # and hold more uncommitted documents in memory).
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="akhbar-sink-bulk")
         self.consumer = KafkaConsumer(
             **client_config,
             group_id=group_id,
@@ -175,11 +195,29 @@ class SinkWorker:
             offset, self._extra_offsets.get(TopicPartition(topic, partition), -1)
         )
 
-    def flush(self) -> None:
-        """Write the batch (pausing and retrying while Elasticsearch is down), dead-letter rejects, commit."""
+    def flush(self, *, wait: bool = False) -> None:
+        """Send the batch as the next bulk, once the one in flight is finished (written, rejects dead-lettered,
+        committed). ``wait``: also finish the new bulk before returning (the final flush)."""
         items = self.batcher.drain()
+        extra, self._extra_offsets = self._extra_offsets, {}
+        self._finish_inflight()
         if items:
-            result = self._write_until_accepted(items)
+            self._inflight = _InFlight(items, extra, self._writer.submit(self.es_sink.write, items))
+        elif extra:
+            self._complete(_InFlight([], extra, _done(WriteResult(0, [], 0))))
+        if wait:
+            self._finish_inflight()
+
+    def _finish_inflight(self) -> None:
+        """Wait for the bulk in flight (pausing and retrying while Elasticsearch is down), then complete it."""
+        inflight, self._inflight = self._inflight, None
+        if inflight is not None:
+            self._complete(inflight)
+
+    def _complete(self, done: _InFlight) -> None:
+        items = done.items
+        if items:
+            result = self._write_until_accepted(items, first_attempt=done.result)
             for failure in result.failures:
                 it = failure.item
                 self._dead_letter(
@@ -194,15 +232,18 @@ class SinkWorker:
             self.stats.indexed += result.indexed
             self.stats.bulks += 1
         self.producer.flush()  # dead letters are durable before the offsets that produced them are committed
-        offsets: dict[TopicPartition, int] = dict(self._extra_offsets)
+        offsets: dict[TopicPartition, int] = dict(done.extra_offsets)
         for it in items:
             tp = TopicPartition(it.topic, it.partition)
             offsets[tp] = max(it.offset, offsets.get(tp, -1))
+        # A rebalance while the bulk was in flight: the revoked partitions' new owner re-reads them from the last
+        # commit (and re-indexes the same ids); committing them here would fail the whole commit.
+        owned = self.consumer.assignment()
+        offsets = {tp: off for tp, off in offsets.items() if tp in owned}
         if offsets:
             self._commit({tp: OffsetAndMetadata(off + 1, "", -1) for tp, off in offsets.items()})
             for tp, off in offsets.items():
                 self.stats.committed[f"{tp.topic}[{tp.partition}]"] = off + 1
-        self._extra_offsets = {}
 
     def _commit(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
         """Commit, retrying while the broker is away (the documents are written: this only saves re-work).
@@ -225,8 +266,10 @@ class SinkWorker:
                 time.sleep(pause)
                 pause = min(PAUSE_BACKOFF_MAX_S, pause * 2)
 
-    def _write_until_accepted(self, items: list[Item]) -> Any:
+    def _write_until_accepted(self, items: list[Item], first_attempt: Future[WriteResult] | None = None) -> Any:
         """Write the batch, pausing consumption while Elasticsearch is away; raises _Stopping on a stop request.
+
+        ``first_attempt``: the write already under way on the writer thread; its outcome is the first attempt.
 
         While paused, a cheap health probe every PROBE_INTERVAL_S ends the wait as soon as Elasticsearch
         answers, so catching up starts seconds after it is back, not at the end of a long backoff.
@@ -234,8 +277,9 @@ class SinkWorker:
         pause = 1.0
         while True:
             try:
-                result = self.es_sink.write(items)
+                result = first_attempt.result() if first_attempt is not None else self.es_sink.write(items)
             except ElasticsearchUnavailable as exc:
+                first_attempt = None
                 if self._stop:
                     raise _Stopping(len(items)) from exc
                 self.stats.outages += 1
@@ -273,6 +317,8 @@ class SinkWorker:
                             self.flush()
                 if polled:
                     idle_since = time.monotonic()
+                if self._inflight is not None and self._inflight.result.done():
+                    self._finish_inflight()  # commit as soon as the bulk is written, not at the next flush
                 if self.batcher.due() or (self._extra_offsets and not len(self.batcher)):
                     self.flush()
                 if idle_exit_s is not None and time.monotonic() - idle_since > idle_exit_s:
@@ -281,9 +327,16 @@ class SinkWorker:
             log.warning("stopping while Elasticsearch is unavailable: %s; they are read again on restart", stopping)
         finally:
             try:
-                self.flush()
+                self.flush(wait=True)
             except _Stopping as stopping:
                 log.warning("stopping while Elasticsearch is unavailable: %s; read again on restart", stopping)
+            self._writer.shutdown(wait=False, cancel_futures=True)
             self.consumer.close()
             self.producer.close()
         return self.stats
+
+
+def _done(result: WriteResult) -> Future[WriteResult]:
+    fut: Future[WriteResult] = Future()
+    fut.set_result(result)
+    return fut
