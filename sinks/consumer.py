@@ -54,7 +54,7 @@ class _InFlight:
 
     items: list[Item]
     extra_offsets: dict[TopicPartition, int]  # dead-lettered at parse time while this batch filled
-    result: Future[WriteResult]
+    result: Future[WriteResult] | None  # None: nothing to write, only offsets to commit
 
 
 class _Stopping(Exception):
@@ -204,7 +204,7 @@ class SinkWorker:
         if items:
             self._inflight = _InFlight(items, extra, self._writer.submit(self.es_sink.write, items))
         elif extra:
-            self._complete(_InFlight([], extra, _done(WriteResult(0, [], 0))))
+            self._complete(_InFlight([], extra, None))
         if wait:
             self._finish_inflight()
 
@@ -216,7 +216,7 @@ class SinkWorker:
 
     def _complete(self, done: _InFlight) -> None:
         items = done.items
-        if items:
+        if done.result is not None:
             result = self._write_until_accepted(items, first_attempt=done.result)
             for failure in result.failures:
                 it = failure.item
@@ -317,7 +317,7 @@ class SinkWorker:
                             self.flush()
                 if polled:
                     idle_since = time.monotonic()
-                if self._inflight is not None and self._inflight.result.done():
+                if self._inflight is not None and self._inflight.result is not None and self._inflight.result.done():
                     self._finish_inflight()  # commit as soon as the bulk is written, not at the next flush
                 if self.batcher.due() or (self._extra_offsets and not len(self.batcher)):
                     self.flush()
@@ -334,9 +334,3 @@ class SinkWorker:
             self.consumer.close()
             self.producer.close()
         return self.stats
-
-
-def _done(result: WriteResult) -> Future[WriteResult]:
-    fut: Future[WriteResult] = Future()
-    fut.set_result(result)
-    return fut
