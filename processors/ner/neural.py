@@ -298,6 +298,7 @@ def train_network(
     decay: bool = True,
     word_dropout: float = 0.0,
     swa_last: int = 0,
+    init: Any = None,
 ) -> Any:
     """Train the BiLSTM-CRF (Adam, dropout 0.5, sentences shuffled per epoch with ``seed``).
 
@@ -307,7 +308,8 @@ def train_network(
 
     torch.manual_seed(seed)
     rng = random.Random(seed)
-    net = make_network(vectors, wf.vocabs, hidden=hidden, char_filters=char_filters)
+    # ``init``: a net trained before (on other sentences) to go on from, with a fresh optimiser and schedule
+    net = init if init is not None else make_network(vectors, wf.vocabs, hidden=hidden, char_filters=char_filters)
     params = [p for p in net.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=lr)
     lab = {y: i for i, y in enumerate(LABELS)}
