@@ -36,8 +36,9 @@ def _count(text: str, chars: frozenset[str]) -> int:
     return sum(text.count(c) for c in chars)
 
 
-# Counting by str.isalpha / str.translate runs in C and is ~5x faster than the equivalent regex findall
-# (0.22 ms of the processor's ~0.6 ms per article went into two findall calls over the sample).
+# Letters are counted with str.isalpha (in C), Arabic-script letters by runs of a character class (one match per
+# word): both several times cheaper than the one-match-per-character findall calls they replaced (0.22 ms of the
+# processor's ~0.6 ms per article).
 _SCRIPT_RANGES = ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF))
 _DROP_ARABIC_SCRIPT_LETTERS = dict.fromkeys(
     c for lo, hi in _SCRIPT_RANGES for c in range(lo, hi + 1) if chr(c).isalpha()
