@@ -93,7 +93,8 @@ def copies(articles: list[dict[str, Any]], passes: int) -> list[dict[str, Any]]:
             if url:
                 url = f"{url}{'&' if '?' in url else '?'}akhbar_bench_pass={k}"
             else:  # no URL: the id is a content hash; a marker line at the end of the body makes it distinct
-                a = {**a, "text": f"{a.get('text') or a.get('body') or ''}\n({k})"}
+                key = "body" if a.get("body") else "text"  # the field the producer reads first
+                a = {**a, key: f"{a.get(key) or ''}\n({k})"}
             out.append({**a, "url": url})
     return out
 
@@ -122,6 +123,11 @@ def env_for(s: Settings) -> dict[str, str]:
     return to_env(s, dict(os.environ))
 
 
+def tree_cpu_s(proc: psutil.Process) -> float:
+    """CPU seconds (user + system) of a process and its children (Elasticsearch's launcher runs the JVM as one)."""
+    return sum(t.user + t.system for t in (p.cpu_times() for p in [proc, *proc.children(recursive=True)]))
+
+
 class RssSampler(threading.Thread):
     """Peak RSS of each watched process, and the CPU seconds (user + system) each spends in a window."""
 
@@ -139,8 +145,7 @@ class RssSampler(threading.Thread):
         for name, proc in list(self.procs.items()):
             with contextlib.suppress(psutil.Error):  # the process just ended: keep its last figures
                 self.peak[name] = max(self.peak.get(name, 0), proc.memory_info().rss)
-                tree = [proc, *proc.children(recursive=True)]  # Elasticsearch's launcher runs the JVM as a child
-                self.cpu[name] = sum(t.user + t.system for t in (p.cpu_times() for p in tree))
+                self.cpu[name] = tree_cpu_s(proc)
         return dict(self.cpu)
 
     def run(self) -> None:
@@ -174,7 +179,7 @@ def run_phase(
     feed = workdir / f"feed-{tag}.jsonl"
     feed.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in articles), encoding="utf-8")
     expected = {
-        article_id(a.get("url"), a.get("title") or "", a.get("text") or a.get("body") or "")[0] for a in articles
+        article_id(a.get("url"), a.get("title") or "", a.get("body") or a.get("text") or "")[0] for a in articles
     }
     sampler = RssSampler()
     sampler.start()
@@ -293,8 +298,10 @@ def raw_bulk_rate(s: Settings) -> dict[str, Any]:
     docs = [h["_source"] for h in scan(es, index=s.elasticsearch.alias, query={"query": {"match_all": {}}})]
     alias = f"akhbar-bench-raw-{uuid.uuid4().hex[:8]}"
     ensure_index(es, alias)
-    node = _jvm_cpu(s, "elasticsearch")
-    cpu0 = node()
+    es_pid = stack.status(s.stack).elasticsearch.pid
+    assert es_pid is not None, "the local Elasticsearch is not running"
+    node = psutil.Process(es_pid)
+    cpu0 = tree_cpu_s(node)
     t0 = time.time()
     for i in range(0, len(docs), 500):
         ops: list[dict[str, Any]] = []
@@ -304,7 +311,7 @@ def raw_bulk_rate(s: Settings) -> dict[str, Any]:
         assert not resp["errors"], "raw bulk had item errors"
     es.indices.refresh(index=alias)
     seconds = time.time() - t0
-    es_cpu = node() - cpu0
+    es_cpu = tree_cpu_s(node) - cpu0
     count = int(es.count(index=alias)["count"])
     drop_index(es, alias)
     return {
@@ -314,18 +321,6 @@ def raw_bulk_rate(s: Settings) -> dict[str, Any]:
         # Elasticsearch's own CPU per document here, to set beside its figure in the e2e phase
         "elasticsearch_cpu_ms_per_article": round(1000 * es_cpu / max(count, 1), 3),
     }
-
-
-def _jvm_cpu(s: Settings, name: str) -> Any:
-    """A function returning the cumulative CPU seconds of one of the stack's JVMs (and its children)."""
-    status = stack.status(s.stack)
-    component = status.kafka if name == "kafka" else status.elasticsearch
-    proc = psutil.Process(component.pid)
-
-    def cpu() -> float:
-        return sum(t.user + t.system for t in (p.cpu_times() for p in [proc, *proc.children(recursive=True)]))
-
-    return cpu
 
 
 def cleanup(s: Settings) -> None:
