@@ -45,3 +45,29 @@ def test_normalisation_is_idempotent() -> None:
 
 def test_word_count() -> None:
     assert word_count("قال الرئيس: إن 2026 عام «الاقتصاد».") == 6
+
+
+def _camel_fold(text: str) -> str:
+    """normalize_for_matching as camel-tools' own functions spell it (the reference the fast version follows)."""
+    from camel_tools.utils.dediac import dediac_ar
+    from camel_tools.utils.normalize import normalize_alef_ar, normalize_alef_maksura_ar, normalize_teh_marbuta_ar
+
+    out = normalize_teh_marbuta_ar(normalize_alef_maksura_ar(normalize_alef_ar(dediac_ar(text))))
+    return out.translate(str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")).lower()
+
+
+def test_normalisation_matches_camel_tools_on_every_bmp_character() -> None:
+    every = "".join(chr(c) for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF)
+    assert normalize_for_matching(every) == _camel_fold(every)
+    for c in every:  # one by one as well: a fold that depends on the neighbours would show here
+        assert normalize_for_matching(c) == _camel_fold(c), f"U+{ord(c):04X}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["كَتَبَ الطالبُ الدرسَ", "snake_case و user_id", "غزة،رفح؛خان-يونس", "٢٠٢٦/١٢/٠٢", "", "  \n\t ", "ـــ", "a_b_ c"],
+)
+def test_word_count_is_the_number_of_word_runs(text: str) -> None:
+    import re
+
+    assert word_count(text) == len(re.findall(r"\w+", text))
