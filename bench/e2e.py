@@ -99,6 +99,15 @@ def copies(articles: list[dict[str, Any]], passes: int) -> list[dict[str, Any]]:
     return out
 
 
+def settings_with_steps(steps: str | None) -> Settings:
+    """The settings, with the enrichment chain cut to ``steps`` (comma-separated) when given."""
+    base = Settings()
+    if steps:
+        names = tuple(x.strip() for x in steps.split(",") if x.strip())
+        base = base.model_copy(update={"enrich": base.enrich.model_copy(update={"steps": names})})
+    return base
+
+
 def phase_settings(base: Settings, tag: str) -> Settings:
     return base.model_copy(
         update={
@@ -345,10 +354,7 @@ def main() -> None:
     ap.add_argument("--no-warm-up", action="store_true", help="time the first traffic the JVMs see")
     ap.add_argument("--passes", type=int, default=PASSES, help="copies of the corpus in the full-speed phase")
     args = ap.parse_args()
-    base = Settings()
-    if args.steps:
-        steps = tuple(x.strip() for x in args.steps.split(",") if x.strip())
-        base = base.model_copy(update={"enrich": base.enrich.model_copy(update={"steps": steps})})
+    base = settings_with_steps(args.steps)
     stack.up(base.stack)
     articles, source = load_articles(args.count)
     report: dict[str, Any] = {

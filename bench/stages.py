@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from e2e import (
     copies,
     load_articles,
     phase_settings,
+    settings_with_steps,
     spawn,
 )
 
@@ -55,17 +57,25 @@ def _count(s: Settings, topics: list[str]) -> int:
 
 
 def _drain(
-    name: str, proc: Any, sampler: RssSampler, expected: int, done: Any, extra_cpu: tuple[str, ...] = ()
+    name: str,
+    args: list[str],
+    s: Settings,
+    work: Path,
+    sampler: RssSampler,
+    expected: int,
+    done: Callable[[], int],
+    extra_cpu: tuple[str, ...],
 ) -> dict[str, Any]:
-    """Time a stage from its first output to its last: rate and CPU per article of ``name`` (and ``extra_cpu``)."""
+    """Run ``akhbar <args>`` as stage ``name`` and time it from its first output to its last: rate and CPU per
+    article of ``name`` (and of ``extra_cpu``). Reported on stderr as it finishes."""
+    proc = spawn(args, s, work / f"{name}.log")
+    sampler.watch(name, proc.pid)
     deadline = time.monotonic() + TIMEOUT_S
-    first = 0
     while (first := done()) == 0:
         if proc.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError(f"{name} produced no output (exit code {proc.returncode})")
         time.sleep(POLL_S)
     t0, cpu0 = time.monotonic(), sampler.sample()
-    n = first
     while (n := done()) < expected:
         if proc.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError(f"{name} stopped at {n} of {expected} (exit code {proc.returncode})")
@@ -74,7 +84,7 @@ def _drain(
     proc.terminate()
     proc.wait(timeout=60)
     timed = n - first
-    return {
+    result = {
         "articles_timed": timed,
         "seconds": round(t1 - t0, 2),
         "articles_per_s": round(timed / (t1 - t0), 1),
@@ -83,6 +93,8 @@ def _drain(
         },
         "peak_rss_mb": round(sampler.peak.get(name, 0) / 2**20, 1),
     }
+    print(f"{name}: {json.dumps(result)}", file=sys.stderr)
+    return result
 
 
 def main() -> None:
@@ -91,10 +103,7 @@ def main() -> None:
     ap.add_argument("--steps", default=None, help="comma-separated enrichment steps (default: all registered)")
     ap.add_argument("--passes", type=int, default=PASSES, help="copies of the corpus")
     args = ap.parse_args()
-    base = Settings()
-    if args.steps:
-        steps = tuple(x.strip() for x in args.steps.split(",") if x.strip())
-        base = base.model_copy(update={"enrich": base.enrich.model_copy(update={"steps": steps})})
+    base = settings_with_steps(args.steps)
     stack.up(base.stack)
     articles, source = load_articles(args.count)
     feed_rows = copies(articles, args.passes)
@@ -134,30 +143,26 @@ def main() -> None:
         print(f"producer: {json.dumps(report['producer'])}", file=sys.stderr)
 
         raw_dlq = _count(s, [s.kafka.dlq_topic])
-        processor = spawn(["process", "--loglevel", "warning"], s, work / "processor.log")
-        sampler.watch("processor", processor.pid)
         report["processor"] = _drain(
             "processor",
-            processor,
+            ["process", "--loglevel", "warning"],
+            s,
+            work,
             sampler,
             produced,
             lambda: _count(s, [s.kafka.enriched_topic, s.kafka.dlq_topic]) - raw_dlq,
             ("kafka",),
         )
-        print(f"processor: {json.dumps(report['processor'])}", file=sys.stderr)
-
-        enriched = _count(s, [s.kafka.enriched_topic])
-        sink = spawn(["sink"], s, work / "sink.log")
-        sampler.watch("sink", sink.pid)
         report["sink"] = _drain(
             "sink",
-            sink,
+            ["sink"],
+            s,
+            work,
             sampler,
-            enriched,
+            _count(s, [s.kafka.enriched_topic]),
             lambda: int(es.count(index=s.elasticsearch.alias)["count"]),
             ("kafka", "elasticsearch"),
         )
-        print(f"sink: {json.dumps(report['sink'])}", file=sys.stderr)
     cleanup(s)
     report["machine"] = {"cpus": psutil.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30)}
     print(json.dumps(report, ensure_ascii=False, indent=2))
