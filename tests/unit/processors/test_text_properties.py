@@ -51,3 +51,122 @@ def test_entity_matching_normalisation_is_idempotent(text: str) -> None:
 
     once = normalize(text)
     assert normalize(once) == once
+
+
+# --- the fast paths give what the straightforward versions give -------------------------------------------------
+# clean() collapses whitespace before NFKC, swaps shadda before its vowel ahead of the quick check, and collapses
+# whitespace again only when NFKC or the tatweel removal disturbed it; detect_language() counts letters by taking
+# the Arabic-script runs out. The references below are the plain orders those shortcuts must match.
+
+WHITESPACE_AND_MARKS = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(list("بسمل اـ\u0651\u064e\u064b\u0650\u064f\u0654\u0655\u0653 \n\t\u00a0\u2003\u3000")),
+        st.sampled_from(["\ufe70", "\ufe71", "\ufdfa", "\ufdfc", "\ufef7", "\ufcf2", "\u2026", "\u00a8"]),
+        st.characters(min_codepoint=0x0600, max_codepoint=0x06FF),
+        st.characters(min_codepoint=0xFB50, max_codepoint=0xFEFF),
+        st.characters(),
+    ),
+    max_size=200,
+)
+
+
+def _reference_clean(text: str) -> tuple[str, frozenset[str]]:
+    import unicodedata
+
+    from camel_tools.utils.normalize import normalize_unicode
+
+    from processors.text import _INVISIBLE, _MANY_NEWLINES, MAX_BODY_CHARS, TATWEEL, strip_markup
+
+    if not text:
+        return "", frozenset({"empty"})
+    flags = set()
+    out, changed = strip_markup(text)
+    if changed:
+        flags.add("markup_removed")
+    stripped = _INVISIBLE.sub("", out)
+    if stripped != out:
+        flags.add("invisible_chars_removed")
+    out = str(normalize_unicode(stripped)) if "\ufdfc" in stripped or "\ufdfd" in stripped else stripped
+    out = unicodedata.normalize("NFKC", out)
+    if TATWEEL in out:
+        out = out.replace(TATWEEL, "")
+        flags.add("tatweel_removed")
+    out = "\n".join(" ".join(line.split()) for line in out.split("\n"))
+    out = _MANY_NEWLINES.sub("\n\n", out).strip()
+    if len(out) > MAX_BODY_CHARS:
+        cut = out.rfind(" ", 0, MAX_BODY_CHARS)
+        out = out[: cut if cut > MAX_BODY_CHARS // 2 else MAX_BODY_CHARS]
+        flags.add("truncated")
+    if not out:
+        flags.add("empty")
+    return out, frozenset(flags)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(ARABIC_HEAVY, WHITESPACE_AND_MARKS))
+def test_clean_matches_the_plain_order(text: str) -> None:
+    got = clean(text)
+    assert (got.text, got.flags) == _reference_clean(text)
+
+
+def test_clean_matches_the_plain_order_on_scraped_shapes() -> None:
+    cases = [
+        "قال\u00a0الوزير:\u00a0«خـــــاص»",  # no-break spaces (the commonest non-NFKC input) and tatweel
+        "شدّة: مدَّ ومدّّ وإنَّ الأمّةَ",  # shadda typed before its vowel (reordered by NFKC)
+        "كلمة ـــ كلمة\nـ\nسطر",  # tokens that are only tatweel: removing them leaves doubled spaces
+        "\ufefb\ufef7 \ufe70 \ufdfa \ufdfc",  # presentation forms, isolated harakat, spaced ligatures
+        "a\u00a0\u0301 e\n \u0301 \u3000x\u2026",
+    ]
+    for text in cases:
+        got = clean(text)
+        assert (got.text, got.flags) == _reference_clean(text), text
+
+
+def _reference_language(text: str) -> tuple[str, float]:
+    from processors import language as lang
+
+    sample = text[: lang.SAMPLE_CHARS]
+    letters = sum(map(str.isalpha, sample))
+    if not letters:
+        return "unknown", 0.0
+    arabic = sum(1 for c in sample if ord(c) in lang._ARABIC_SCRIPT_LETTERS)
+    ratio = arabic / letters
+    if ratio < lang.MIN_SCRIPT_SHARE:
+        latin = len(lang.LATIN.findall(sample))
+        return ("latin" if latin / letters > 0.5 else "unknown"), round(ratio, 4)
+    words = sample.split()
+
+    def count(chars: frozenset[str]) -> int:
+        return sum(sample.count(c) for c in chars)
+
+    ar = count(lang.ARABIC_MARKERS) + 3 * sum(w in lang.ARABIC_WORDS for w in words)
+    fa = count(lang.PERSIAN_MARKERS) + 3 * sum(w in lang.PERSIAN_WORDS for w in words)
+    urdu_letters = count(lang.URDU_ONLY)
+    if urdu_letters / arabic >= lang.URDU_MIN_SHARE:
+        return "ur", round(ratio, 4)
+    if count(lang.OTHER_ONLY) / arabic >= lang.URDU_MIN_SHARE:
+        return "other_arabic_script", round(ratio, 4)
+    ur = urdu_letters + 3 * sum(w in lang.URDU_WORDS for w in words)
+    best = max(ar, fa, ur)
+    if best == 0:
+        foreign = sum(1 for c in sample if ord(c) in lang._ARABIC_SCRIPT_LETTERS and c not in lang.ARABIC_LETTERS)
+        return ("ar" if foreign == 0 else "other_arabic_script"), round(ratio, 4)
+    return ("ar" if best == ar else "fa" if best == fa else "ur"), round(ratio, 4)
+
+
+LANGUAGE_MIX = st.lists(
+    st.one_of(
+        st.characters(min_codepoint=0x0600, max_codepoint=0x06FF),
+        st.sampled_from(list("پچژگکیٹڈڑںےۓھۃہڕۆێڵەټډړښكيةى abcÀé½²_1٣\n\t")),
+        st.sampled_from(["في ", "است ", "کے ", "من ", "را ", "ہے ", "ال"]),  # function words of each language
+        st.characters(),
+    ),
+    max_size=120,
+).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(LANGUAGE_MIX)
+def test_language_matches_the_plain_count(text: str) -> None:
+    guess = detect_language(text)
+    assert (guess.language, guess.arabic_ratio) == _reference_language(text)
