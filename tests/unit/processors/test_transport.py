@@ -62,3 +62,27 @@ def test_cancelling_the_task_cancels_the_coroutine_it_drives() -> None:
         return log
 
     assert asyncio.run(main()) == ["started", "cancelled"]
+
+
+def test_the_worker_consumer_waits_for_fuller_fetches() -> None:
+    """faust passes no fetch_min_bytes (aiokafka's default: answer at once with 1 byte): the worker sets its own."""
+    from processors.app import ProcessorConfig, make_app
+    from processors.transport import FETCH_MAX_WAIT_MS, FETCH_MIN_BYTES
+
+    app = make_app(ProcessorConfig(broker="kafka://127.0.0.1:1", raw_topic="r", enriched_topic="e", dlq_topic="d"))
+
+    async def main() -> tuple[str, int, int]:
+        thread = app.consumer._thread
+        consumer = thread._create_worker_consumer(app.transport)  # built, not started: nothing connects
+        try:
+            return type(thread).__name__, consumer._fetch_min_bytes, consumer._fetch_max_wait_ms
+        finally:
+            await consumer.stop()
+
+    try:
+        name, min_bytes, max_wait_ms = asyncio.run(main())
+    finally:  # the event loops faust made with the consumer: the app's and the consumer thread's
+        app.consumer._thread.thread_loop.close()
+        app.loop.close()
+    assert name == "_ConsumerThread"
+    assert (min_bytes, max_wait_ms) == (FETCH_MIN_BYTES, FETCH_MAX_WAIT_MS) == (64 * 1024, 100)
