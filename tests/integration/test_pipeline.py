@@ -91,6 +91,9 @@ def test_poison_messages_go_to_the_dlq_and_the_pipeline_carries_on(
     producer.send(k.raw_topic, key=b"poison-1", value=b"{this is not json")
     producer.send(k.raw_topic, key=b"poison-2", value=b'{"schema_version": 1, "id": "nope"}')
     producer.send(k.raw_topic, key=b"poison-3", value=bytes(range(128, 256)))
+    # and onto the enriched topic, past the processor: the sink checks what it indexes too
+    producer.send(k.enriched_topic, key=b"poison-4", value=b"{not json either")
+    producer.send(k.enriched_topic, key=b"poison-5", value=b'{"schema_version": 1, "id": "half an article"}')
     producer.flush()
     producer.close()
     feed_dir = Path(settings.stack.state_dir)  # any folder would do; write a feed next to the test's data
@@ -106,16 +109,21 @@ def test_poison_messages_go_to_the_dlq_and_the_pipeline_carries_on(
         what="the 2 good articles indexed",
         check=workers.assert_alive,
     )
-    letters = [orjson.loads(r.value) for r in read_topic(settings, k.dlq_topic, expected=4)]
-    by_reason = {(d["stage"], d["reason"]) for d in letters}
-    assert by_reason == {
+    letters = [orjson.loads(r.value) for r in read_topic(settings, k.dlq_topic, expected=6)]
+    by_reason = sorted((d["stage"], d["reason"]) for d in letters)
+    assert by_reason == [
         ("process", "invalid_json"),
-        ("process", "schema_violation"),
         ("process", "invalid_utf8"),
+        ("process", "schema_violation"),
         ("produce", "invalid_json"),
-    }
+        ("sink", "invalid_enriched"),
+        ("sink", "invalid_enriched"),
+    ]
     processed = [d for d in letters if d["stage"] == "process"]
     assert all(d["topic"] == k.raw_topic and d["partition"] is not None and d["offset"] is not None for d in processed)
+    sunk = [d for d in letters if d["stage"] == "sink"]
+    assert {d["article_id"] for d in sunk} == {"poison-4", "poison-5"}
+    assert all(d["topic"] == k.enriched_topic and d["offset"] is not None for d in sunk)
     assert any(d["original_encoding"] == "base64" for d in processed)
     assert next(d for d in letters if d["stage"] == "produce")["origin"].endswith(":3")
     workers.assert_alive()
