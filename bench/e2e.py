@@ -70,6 +70,9 @@ SAMPLE_S = 0.2  # RSS sampling interval
 JVMS = ("kafka", "elasticsearch")  # the stack's processes: CPU reported, RSS not (their heap is fixed)
 PASSES = 3  # copies of the corpus in the full-speed phase: a sustained rate, not start-up and tail (see above)
 TIMEOUT_S = 900.0  # a phase that has not finished after 15 minutes is reported as failed
+# One processor worker, as `akhbar up` runs: on the spine, two workers on these two cores cost ~0.15 ms more CPU
+# per article (processor and Kafka) than one, and the pipeline is CPU-bound (docs/performance.md, session 6).
+PROCESSOR_WORKERS = 1
 WARM_UP_COUNT = 1500  # ~3 s of full-speed traffic: enough for the JVMs' JIT to settle, short next to the phases
 
 
@@ -350,7 +353,12 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=50.0, help="articles/s for the latency phase")
     ap.add_argument("--rate-seconds", type=float, default=30.0, help="length of the latency phase")
     ap.add_argument("--steps", default=None, help="comma-separated enrichment steps (default: all registered)")
-    ap.add_argument("--processors", type=int, default=os.cpu_count() or 1, help="processor workers (one per core)")
+    ap.add_argument(
+        "--processors",
+        type=int,
+        default=PROCESSOR_WORKERS,
+        help="processor workers (default 1, as `akhbar up` runs; more pay off for the NLP-heavy full chain)",
+    )
     ap.add_argument("--no-warm-up", action="store_true", help="time the first traffic the JVMs see")
     ap.add_argument("--passes", type=int, default=PASSES, help="copies of the corpus in the full-speed phase")
     args = ap.parse_args()
