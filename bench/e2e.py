@@ -18,9 +18,10 @@ Prints one JSON report. Two phases, each on fresh topics and a fresh index:
     not load Elasticsearch;
   * fixed rate (default 50 articles/s): latency from produce (the article's fetched_at, stamped by the
     producer just before sending) to the moment a search first returns it: p50/p95/p99.
-Peak RSS of each Python component (producer, processor, sink) is sampled every 0.2 s. Finally the same
-enriched documents are bulk-indexed straight into a fresh index (batches of 500, then refresh) to give the
-raw Elasticsearch rate; e2e/raw shows what the pipeline costs.
+Peak RSS of each Python component (producer, processor, sink) is sampled every 0.2 s. Right after each
+full-speed phase the same enriched documents are bulk-indexed straight into a fresh index (batches of 500, then
+refresh) to give the raw Elasticsearch rate; e2e/raw shows what the pipeline costs. The full-speed phase and
+its raw bulk run ``--rounds`` times (default 3): the report's ratio is the median round's, with every round's.
 
 Input: the real articles of ../shared/data/topics/saudinewsnet_unlabelled.jsonl when present (benchmark use
 only), else synthetic articles from tests/fixtures/synthetic.py.
@@ -70,6 +71,10 @@ SAMPLE_S = 0.2  # RSS sampling interval
 JVMS = ("kafka", "elasticsearch")  # the stack's processes: CPU reported, RSS not (their heap is fixed)
 PASSES = 3  # copies of the corpus in the full-speed phase: a sustained rate, not start-up and tail (see above)
 TIMEOUT_S = 900.0  # a phase that has not finished after 15 minutes is reported as failed
+# Paired rounds of (full-speed e2e, raw bulk of the same documents right after): the VM's speed drifts over
+# minutes, and one pair of the same code measured e2e/raw anywhere in 0.48-0.59 (session 6). The reported ratio
+# is the median round's; every round is in the report.
+ROUNDS = 3
 # One processor worker, as `akhbar up` runs: on the spine, two workers on these two cores cost ~0.15 ms more CPU
 # per article (processor and Kafka) than one, and the pipeline is CPU-bound (docs/performance.md, session 6).
 PROCESSOR_WORKERS = 1
@@ -361,6 +366,7 @@ def main() -> None:
     )
     ap.add_argument("--no-warm-up", action="store_true", help="time the first traffic the JVMs see")
     ap.add_argument("--passes", type=int, default=PASSES, help="copies of the corpus in the full-speed phase")
+    ap.add_argument("--rounds", type=int, default=ROUNDS, help="full-speed + raw bulk pairs; the median is reported")
     args = ap.parse_args()
     base = settings_with_steps(args.steps)
     stack.up(base.stack)
@@ -377,23 +383,32 @@ def main() -> None:
             cleanup(warm.pop("settings"))
             report["warm_up"] = {k: warm[k] for k in ("searchable", "seconds", "throughput_articles_per_s")}
             print(f"warm-up: {json.dumps(report['warm_up'])}", file=sys.stderr)
-        full = run_phase(base, copies(articles, args.passes), None, work, args.processors)
-        fs: Settings = full.pop("settings")
-        print(f"full speed: {json.dumps(full)}", file=sys.stderr)
-        raw = raw_bulk_rate(fs)
-        cleanup(fs)
+        rounds: list[dict[str, Any]] = []
+        for n in range(1, args.rounds + 1):
+            full = run_phase(base, copies(articles, args.passes), None, work, args.processors)
+            fs: Settings = full.pop("settings")
+            print(f"full speed, round {n}: {json.dumps(full)}", file=sys.stderr)
+            raw = raw_bulk_rate(fs)  # right after its e2e phase: the pair sees the same VM speed
+            cleanup(fs)
+            ratio = round(full["throughput_articles_per_s"] / raw["articles_per_s"], 3)
+            rounds.append({"full_speed": full, "raw_bulk": raw, "e2e_over_raw": ratio})
+            print(f"raw bulk, round {n}: {json.dumps(raw)}; e2e/raw {ratio}", file=sys.stderr)
         n_rate = int(args.rate * args.rate_seconds)
         rate_articles = articles[:n_rate] if len(articles) >= n_rate else articles
         paced = run_phase(base, rate_articles, args.rate, work, args.processors)
         cleanup(paced.pop("settings"))
-    report["full_speed"] = full
-    report["raw_bulk"] = raw
-    report["e2e_over_raw"] = round(full["throughput_articles_per_s"] / raw["articles_per_s"], 3)
+    median = sorted(rounds, key=lambda r: float(r["e2e_over_raw"]))[len(rounds) // 2]
+    report["full_speed"] = median["full_speed"]  # the median round's figures
+    report["raw_bulk"] = median["raw_bulk"]
+    report["e2e_over_raw"] = median["e2e_over_raw"]
+    report["e2e_over_raw_rounds"] = [r["e2e_over_raw"] for r in rounds]
+    report["rounds"] = rounds
     report[f"fixed_rate_{args.rate:g}_per_s"] = paced
     report["targets"] = {
         "e2e_over_raw_ge_0.5": report["e2e_over_raw"] >= 0.5,
+        "every_round_ge_0.5": all(r["e2e_over_raw"] >= 0.5 for r in rounds),
         "p95_le_3s_at_rate": (paced["latency_s"]["p95"] or 1e9) <= 3.0,
-        "nothing_missing": full["missing"] == 0 and paced["missing"] == 0,
+        "nothing_missing": all(r["full_speed"]["missing"] == 0 for r in rounds) and paced["missing"] == 0,
     }
     print(json.dumps(report, ensure_ascii=False, indent=2))
 
