@@ -37,7 +37,8 @@ SESSION_TIMEOUT_S = 10.0  # a killed worker's partitions move to the others afte
 HEARTBEAT_INTERVAL_S = 3.0  # a third of the session timeout, as Kafka recommends
 OUTPUT_BATCH_BYTES = 512 * 1024  # ~70 enriched articles per request; faust's 16 KiB default sends two
 # fill batches for 100 ms: on this 2-core VM every request wakes the broker across cores; at 100 ms rather than 50
-# Kafka's CPU per article in the e2e run went 0.17-0.21 -> 0.11-0.14 ms, for at most 0.1 s more latency
+# (and the producer's 50 rather than 20) Kafka's CPU per article in the e2e run went 0.17-0.21 -> 0.11-0.16 ms,
+# for 0.1-0.2 s more p95 latency at 50 articles/s (1.65 -> 1.76-1.86 s)
 OUTPUT_LINGER_S = 0.1
 
 
