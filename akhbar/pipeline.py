@@ -114,7 +114,7 @@ def _stop(proc: subprocess.Popen[bytes], name: str) -> int:
 
 def run_pipeline(s: Settings, watch_dir: Path, *, exit_when_idle: bool = False, with_stack: bool = True) -> int:
     if with_stack:
-        from akhbar import stack
+        import devstack as stack
 
         click.echo("starting the local stack (Kafka + Elasticsearch)…", err=True)
         status = stack.up(s.stack)

@@ -13,8 +13,16 @@ from typing import IO, TYPE_CHECKING, Any, BinaryIO
 import orjson
 
 from akhbar.settings import Settings
-from akhbar.wiring import enrich_config, ensure_topics, es_client, faust_broker, faust_credentials, kafka_client_config
-from producers.kafka import ArticleProducer, ProduceStats, produce_items
+from akhbar.wiring import (
+    article_producer,
+    enrich_config,
+    ensure_topics,
+    es_client,
+    faust_broker,
+    faust_credentials,
+    kafka_client_config,
+)
+from producers.kafka import ProduceStats, produce_items
 from producers.prepare import prepare
 from producers.sources import DirectorySource, JsonLinesSource, SourceItem, read_article_file
 from schemas import DeadLetter, EnrichedArticle, RawArticle, dead_letter
@@ -72,13 +80,7 @@ def run_producer(
         from tqdm import tqdm
 
         bar = tqdm(unit=" articles", desc="produce", dynamic_ncols=True)
-    with ArticleProducer(
-        kafka_client_config(s.kafka),
-        raw_topic=s.kafka.raw_topic,
-        dlq_topic=s.kafka.dlq_topic,
-        delivery_timeout_ms=s.kafka.delivery_timeout_ms,
-        compression=s.kafka.compression,
-    ) as producer:
+    with article_producer(s) as producer:
         try:
             items = _items(paths, watch, watchers)
             produce_items(

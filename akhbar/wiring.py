@@ -9,13 +9,14 @@ import ssl
 import time
 from typing import TYPE_CHECKING, Any
 
-from kafka import KafkaAdminClient, KafkaConsumer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.conn import BrokerConnection
 from kafka.errors import SaslAuthenticationFailedError, TopicAlreadyExistsError
 
 from akhbar.errors import CredentialsRejected
 from akhbar.settings import ElasticsearchSettings, KafkaSettings, Settings
+from producers.kafka import ArticleProducer
 
 if TYPE_CHECKING:  # imported where used: `akhbar produce` starts without loading the NLP or Elasticsearch code
     from elasticsearch import Elasticsearch
@@ -38,6 +39,26 @@ def kafka_client_config(k: KafkaSettings) -> dict[str, Any]:
     if k.ssl_cafile:
         cfg["ssl_cafile"] = str(k.ssl_cafile)
     return cfg
+
+
+def article_producer(s: Settings) -> ArticleProducer:
+    """The producer of ``akhbar produce``: acks=all and idempotent (no duplicates from its own retries), retrying
+    on its own until the delivery timeout, after which what is unsent is reported by id."""
+    k, p = s.kafka, s.producer
+    client = KafkaProducer(
+        **kafka_client_config(k),
+        acks="all",
+        enable_idempotence=True,
+        compression_type=None if k.compression == "none" else k.compression,
+        batch_size=p.batch_bytes,
+        linger_ms=p.linger_ms,
+        delivery_timeout_ms=k.delivery_timeout_ms,
+        request_timeout_ms=min(30_000, k.delivery_timeout_ms - p.linger_ms),  # the client requires the sum to fit
+        max_request_size=p.max_request_bytes,
+    )
+    return ArticleProducer(
+        client, raw_topic=k.raw_topic, dlq_topic=k.dlq_topic, delivery_timeout_ms=k.delivery_timeout_ms
+    )
 
 
 def faust_broker(k: KafkaSettings) -> str:

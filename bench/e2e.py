@@ -51,7 +51,7 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from akhbar import stack  # noqa: E402
+import devstack as stack  # noqa: E402
 from akhbar.pipeline import end_offsets  # noqa: E402
 from akhbar.settings import (  # noqa: E402
     ElasticsearchSettings,

@@ -42,7 +42,7 @@ from e2e import (
     spawn,
 )
 
-from akhbar import stack
+import devstack as stack
 from akhbar.pipeline import end_offsets
 from akhbar.settings import Settings
 from akhbar.wiring import ensure_topics, es_client, kafka_client_config

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 import orjson
 from kafka import KafkaProducer
@@ -18,15 +17,10 @@ from kafka.errors import KafkaError
 
 from producers.prepare import prepare
 from producers.sources import SourceItem
-from schemas import DeadLetter, RawArticle
+from schemas import RAW_HEADERS, DeadLetter, RawArticle, dead_letter_record
 
 log = logging.getLogger(__name__)
 
-LINGER_MS = 50  # batch sends for 50 ms: fuller batches, fewer broker wake-ups; little next to the 1 s refresh
-DELIVERY_TIMEOUT_MS = 120_000  # the retry bound: a send still failing after 2 minutes is reported as unsent
-MAX_REQUEST_BYTES = 4 * 1024 * 1024  # fits the largest valid article (1M characters of Arabic is ~2 MB of UTF-8)
-COMPRESSION = "snappy"  # cheap on CPU for clients and broker; Arabic news still shrinks ~2x (gzip: ~3x, 10x the CPU)
-BATCH_BYTES = 256 * 1024  # per-partition batch: ~70 raw articles; kafka-python's 16 KiB default sends 4 per request
 FLUSH_MARGIN_S = 5.0  # flush waits the delivery timeout plus this, then reports what is still unacknowledged
 CLOSE_TIMEOUT_S = 5.0  # after a flush, closing only has to tidy up connections
 
@@ -50,18 +44,10 @@ class ProduceStats:
 
 
 class ArticleProducer:
-    """kafka-python producer for raw articles and dead letters. Use as a context manager."""
+    """Raw articles and dead letters onto Kafka, through a kafka-python producer built by ``akhbar.wiring``
+    (acks=all, idempotent, bytes keys and values). Use as a context manager."""
 
-    def __init__(
-        self,
-        client_config: Mapping[str, Any],
-        *,
-        raw_topic: str,
-        dlq_topic: str,
-        linger_ms: int = LINGER_MS,
-        delivery_timeout_ms: int = DELIVERY_TIMEOUT_MS,
-        compression: str = COMPRESSION,
-    ) -> None:
+    def __init__(self, producer: KafkaProducer, *, raw_topic: str, dlq_topic: str, delivery_timeout_ms: int) -> None:
         self.raw_topic = raw_topic
         self.dlq_topic = dlq_topic
         self.stats = ProduceStats()
@@ -69,18 +55,7 @@ class ArticleProducer:
         self._pending: dict[int, str] = {}  # sends not yet acknowledged or failed, by sequence number
         self._seq = 0
         self.delivery_timeout_ms = delivery_timeout_ms
-        self._producer = KafkaProducer(
-            **client_config,
-            acks="all",
-            enable_idempotence=True,
-            compression_type=None if compression == "none" else compression,
-            batch_size=BATCH_BYTES,
-            linger_ms=linger_ms,
-            delivery_timeout_ms=delivery_timeout_ms,
-            request_timeout_ms=min(30_000, delivery_timeout_ms - linger_ms),  # the client requires the sum to fit
-            max_request_size=MAX_REQUEST_BYTES,
-            key_serializer=lambda k: k.encode("utf-8") if k is not None else None,
-        )
+        self._producer = producer
 
     def __enter__(self) -> ArticleProducer:
         return self
@@ -108,17 +83,16 @@ class ArticleProducer:
 
     def send_article(self, article: RawArticle) -> None:
         value = orjson.dumps(article.model_dump())
-        self._send(self.raw_topic, article.id, value, headers=[("schema", b"raw_article.v1")])
+        self._send(self.raw_topic, article.id.encode(), value, headers=RAW_HEADERS)
         self.stats.produced += 1
 
     def send_dead_letter(self, letter: DeadLetter) -> None:
-        value = orjson.dumps(letter.model_dump())
-        headers = [("schema", b"dead_letter.v1"), ("reason", letter.reason.encode())]
-        self._send(self.dlq_topic, letter.article_id, value, headers=headers)
+        record = dead_letter_record(letter)
+        self._send(self.dlq_topic, record.key, record.value, headers=record.headers)
         self.stats.dead_lettered += 1
 
-    def _send(self, topic: str, key: str | None, value: bytes, headers: list[tuple[str, bytes]]) -> None:
-        label = key or f"{topic}:dead-letter"
+    def _send(self, topic: str, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]) -> None:
+        label = key.decode() if key else f"{topic}:dead-letter"
         try:
             future = self._producer.send(topic, key=key, value=value, headers=headers)
         except KafkaError as exc:  # buffer full past max_block_ms, message too large, ...

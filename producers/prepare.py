@@ -14,7 +14,16 @@ from typing import Any
 
 from producers.ids import article_id
 from producers.sources import SourceItem
-from schemas import DeadLetter, RawArticle, SchemaViolation, dead_letter, validate_raw
+from schemas import (
+    RAW_BODY_MAX_CHARS,
+    DeadLetter,
+    RawArticle,
+    Reason,
+    SchemaViolation,
+    Stage,
+    dead_letter,
+    validate_raw,
+)
 from schemas.models import utc_now
 
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
@@ -27,7 +36,6 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "language": ("language", "lang"),
 }
 DEFAULT_SOURCE = "unknown"  # an article without an outlet is still an article; analysts see it as "unknown"
-MAX_BODY_CHARS = 1_000_000  # the schema's bound: larger bodies are dead-lettered (body_too_large), never cut silently
 
 
 def parse_date(value: object) -> str | None:
@@ -74,21 +82,24 @@ def _text(value: Any, field: str) -> str:
             value.encode("utf-8")
         except UnicodeEncodeError as exc:
             detail = f"field {field!r} holds a lone surrogate (a broken \\u escape)"
-            raise SchemaViolation(detail, reason="invalid_unicode") from exc
+            raise SchemaViolation(detail, reason=Reason.INVALID_UNICODE) from exc
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
-    raise SchemaViolation(f"field {field!r} must be text, got {type(value).__name__}", reason="wrong_type")
+    raise SchemaViolation(f"field {field!r} must be text, got {type(value).__name__}", reason=Reason.WRONG_TYPE)
 
 
 def build_article(obj: dict[str, Any], *, origin: str | None, fetched_at: str | None = None) -> RawArticle:
     """Map a decoded article object onto raw_article v1 (id derived) and validate it."""
     title = _text(_pick(obj, FIELD_ALIASES["title"]), "title")
     if (raw_body := _pick(obj, FIELD_ALIASES["body"])) is None:
-        raise SchemaViolation("no body (expected one of body, text, content, article)", reason="missing_body")
+        raise SchemaViolation("no body (expected one of body, text, content, article)", reason=Reason.MISSING_BODY)
     body = _text(raw_body, "body")
-    if len(body) > MAX_BODY_CHARS:
-        raise SchemaViolation(f"body has {len(body)} characters, limit {MAX_BODY_CHARS}", reason="body_too_large")
+    # the schema's bound: a larger body is dead-lettered with its own reason, never cut silently
+    if len(body) > RAW_BODY_MAX_CHARS:
+        raise SchemaViolation(
+            f"body has {len(body)} characters, limit {RAW_BODY_MAX_CHARS}", reason=Reason.BODY_TOO_LARGE
+        )
     url = _pick(obj, FIELD_ALIASES["url"])
     url = url.strip() if isinstance(url, str) and url.strip() else None
     source = _text(_pick(obj, FIELD_ALIASES["source"]), "source").strip() or DEFAULT_SOURCE
@@ -119,9 +130,9 @@ def build_article(obj: dict[str, Any], *, origin: str | None, fetched_at: str | 
 def prepare(item: SourceItem) -> RawArticle | DeadLetter:
     """A valid raw article, or the dead letter explaining why this item cannot be one."""
 
-    def reject(reason: str, detail: str) -> DeadLetter:
+    def reject(reason: Reason | str, detail: str) -> DeadLetter:
         original = item.payload if item.fields is None else json.dumps(item.fields, ensure_ascii=False, default=str)
-        return dead_letter(original, reason=reason, detail=detail, stage="produce", origin=item.origin)
+        return dead_letter(original, reason=reason, detail=detail, stage=Stage.PRODUCE, origin=item.origin)
 
     if item.error:
         return reject(item.error, f"could not read {item.origin}: {item.error}")
@@ -133,18 +144,18 @@ def prepare(item: SourceItem) -> RawArticle | DeadLetter:
         try:
             text = payload.decode("utf-8")
         except UnicodeDecodeError as exc:
-            return reject("invalid_utf8", f"not UTF-8 at byte {exc.start}")
+            return reject(Reason.INVALID_UTF8, f"not UTF-8 at byte {exc.start}")
         try:
             obj = json.loads(text)
         except ValueError as exc:
-            return reject("invalid_json", f"not JSON: {exc}")
+            return reject(Reason.INVALID_JSON, f"not JSON: {exc}")
         except RecursionError:
-            return reject("too_deeply_nested", "the JSON nests too deeply to parse")
+            return reject(Reason.TOO_DEEPLY_NESTED, "the JSON nests too deeply to parse")
     if not isinstance(obj, dict):
-        return reject("not_an_object", f"expected a JSON object, got {type(obj).__name__}")
+        return reject(Reason.NOT_AN_OBJECT, f"expected a JSON object, got {type(obj).__name__}")
     try:
         return build_article(obj, origin=item.origin)
     except SchemaViolation as exc:
         return reject(exc.reason, exc.detail)
     except RecursionError:
-        return reject("too_deeply_nested", "the object nests too deeply to process")
+        return reject(Reason.TOO_DEEPLY_NESTED, "the object nests too deeply to process")

@@ -15,6 +15,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
+from schemas import Reason
+
 ARTICLE_SUFFIXES = (".json", ".jsonl", ".txt", ".html", ".htm")  # what scraped dumps are made of
 DEFAULT_POLL_INTERVAL_S = 1.0  # a watched folder is checked once a second: new files show up within a second
 SETTLE_S = 0.5  # a file modified more recently than this may still be being written: read it on the next scan
@@ -28,7 +30,7 @@ class SourceItem:
     origin: str
     payload: bytes | None = None
     fields: dict[str, Any] | None = None
-    error: str | None = None  # set when the source could not even read it (reason code)
+    error: Reason | None = None  # set when the source could not even read it
 
 
 class Source(Protocol):
@@ -164,11 +166,11 @@ def read_article_file(path: Path) -> Iterator[SourceItem]:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            yield SourceItem(origin=origin, payload=path.open("rb").read(4096), error="file_too_large")
+            yield SourceItem(origin=origin, payload=path.open("rb").read(4096), error=Reason.FILE_TOO_LARGE)
             return
         data = path.read_bytes()
     except OSError as exc:
-        yield SourceItem(origin=origin, payload=str(exc).encode(), error="unreadable_file")
+        yield SourceItem(origin=origin, payload=str(exc).encode(), error=Reason.UNREADABLE_FILE)
         return
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
@@ -191,7 +193,7 @@ def read_article_file(path: Path) -> Iterator[SourceItem]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        yield SourceItem(origin=origin, payload=data, error="invalid_utf8")
+        yield SourceItem(origin=origin, payload=data, error=Reason.INVALID_UTF8)
         return
     fields = html_to_fields(text) if suffix in (".html", ".htm") else text_to_fields(text)
     fields.setdefault("source", path.parent.name or "files")

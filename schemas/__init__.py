@@ -4,31 +4,52 @@ The JSON Schema files are the single source of truth: producers and processors v
 and ``tests/unit/schemas`` checks that the pydantic models below carry exactly the same fields.
 """
 
+from schemas.enums import ENTITY_FIELDS, EntityType, GeoScope, Language, Reason, Stage, TopicLabel
+from schemas.fields import ENRICHED_FIELDS, FieldKind
 from schemas.models import (
+    ENRICHED_HEADERS,
+    RAW_BODY_MAX_CHARS,
+    RAW_HEADERS,
     SCHEMA_VERSION,
     DeadLetter,
     EnrichedArticle,
     Entity,
     EntitySpan,
+    KafkaRecord,
     RawArticle,
     SchemaViolation,
     TopicScore,
     dead_letter,
+    dead_letter_record,
     load_schema,
     validate_enriched,
     validate_raw,
 )
 
 __all__ = [
+    "ENRICHED_FIELDS",
+    "ENRICHED_HEADERS",
+    "ENTITY_FIELDS",
+    "RAW_BODY_MAX_CHARS",
+    "RAW_HEADERS",
     "SCHEMA_VERSION",
     "DeadLetter",
     "EnrichedArticle",
     "Entity",
     "EntitySpan",
+    "EntityType",
+    "FieldKind",
+    "GeoScope",
+    "KafkaRecord",
+    "Language",
     "RawArticle",
+    "Reason",
     "SchemaViolation",
+    "Stage",
+    "TopicLabel",
     "TopicScore",
     "dead_letter",
+    "dead_letter_record",
     "load_schema",
     "validate_enriched",
     "validate_raw",

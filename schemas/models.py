@@ -6,29 +6,38 @@ import base64
 import functools
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, cast
 
 import fastjsonschema
 import jsonschema
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 from rfc3339_validator import validate_rfc3339  # type: ignore[import-untyped]
+
+from schemas.enums import EntityType, GeoScope, Language, Reason, Stage
 
 SCHEMA_VERSION: Literal[1] = 1
 SCHEMA_DIR = Path(__file__).parent / "v1"
 DLQ_ORIGINAL_MAX_BYTES = 64 * 1024  # keeps a dead letter well under Kafka's 1 MB default message size
 
-Language = Literal["ar", "fa", "ur", "other_arabic_script", "latin", "unknown"]
-EntityType = Literal["PER", "LOC", "ORG", "MISC"]
-GeoScope = Literal["local", "middle_east", "world"]
-Stage = Literal["produce", "process", "sink"]
+
+def _schema_max_length(name: str, field: str) -> int:
+    with (SCHEMA_DIR / f"{name}.json").open(encoding="utf-8") as fh:
+        return int(json.load(fh)["properties"][field]["maxLength"])
+
+
+# The schema's bound on a raw body, read from the schema so there is one number: the producer dead-letters a
+# longer body as body_too_large (the processor's shorter NLP cut is a setting of its own, enrich.body_max_chars).
+RAW_BODY_MAX_CHARS = _schema_max_length("raw_article", "body")
 
 
 class SchemaViolation(ValueError):
     """A message does not match its JSON Schema; ``reason`` is the machine-readable code for the DLQ."""
 
-    def __init__(self, detail: str, reason: str = "schema_violation") -> None:
+    def __init__(self, detail: str, reason: Reason = Reason.SCHEMA_VIOLATION) -> None:
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
@@ -79,7 +88,8 @@ def _validate(name: str, obj: object) -> None:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # use_enum_values: fields typed with the schemas.enums hold their plain string values, as the JSON does
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=True)
 
 
 class RawArticle(_Model):
@@ -150,7 +160,7 @@ class EnrichedArticle(_Model):
 
 class DeadLetter(_Model):
     schema_version: Literal[1] = SCHEMA_VERSION
-    reason: str
+    reason: Reason
     detail: str
     stage: Stage
     article_id: str | None = None
@@ -186,9 +196,9 @@ def utc_now() -> str:
 def dead_letter(
     original: bytes | str | None,
     *,
-    reason: str,
+    reason: Reason | str,
     detail: str,
-    stage: Stage,
+    stage: Stage | str,
     article_id: str | None = None,
     topic: str | None = None,
     partition: int | None = None,
@@ -208,9 +218,9 @@ def dead_letter(
         else:
             text, encoding = base64.b64encode(cut).decode("ascii"), "base64"
     return DeadLetter(
-        reason=reason,
+        reason=Reason(reason),
         detail=detail[:2000],
-        stage=stage,
+        stage=Stage(stage),
         article_id=article_id,
         topic=topic,
         partition=partition,
@@ -221,4 +231,34 @@ def dead_letter(
         original_encoding=encoding,  # type: ignore[arg-type]
         original_truncated=size > DLQ_ORIGINAL_MAX_BYTES,
         original_size=size,
+    )
+
+
+@dataclass(frozen=True)
+class KafkaRecord:
+    """A message as every stage puts it on Kafka: key, value and headers."""
+
+    key: bytes | None
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+RAW_HEADERS = [("schema", b"raw_article.v1")]  # consumers can tell the shape without parsing the value
+ENRICHED_HEADERS = [("schema", b"enriched_article.v1")]
+
+
+def dead_letter_record(letter: DeadLetter) -> KafkaRecord:
+    """The one encoding of a dead letter on ``articles.dlq``, used by all three stages.
+
+    Key = the article id when known (a replay lands on the same partition as the article's other letters);
+    headers name the schema, the reason and the stage, so a consumer can filter without parsing the value.
+    """
+    return KafkaRecord(
+        key=letter.article_id.encode() if letter.article_id else None,
+        value=orjson.dumps(letter.model_dump()),
+        headers=[
+            ("schema", b"dead_letter.v1"),
+            ("reason", str(letter.reason).encode()),
+            ("stage", str(letter.stage).encode()),
+        ],
     )

@@ -25,12 +25,13 @@ fi
 if [ ! -d "$UV_PROJECT_ENVIRONMENT" ]; then
     echo "akhbar: creating the Python environment $UV_PROJECT_ENVIRONMENT (first run downloads ~4 GB, torch with CUDA wheels)" >&2
 fi
-# Exactly what uv.lock says; when nothing changed this takes well under a second.
+# Exactly what uv.lock says, every extra (processor, train) included; when nothing changed this takes well
+# under a second.
 # --compile-bytecode: the environment is shared by every clone, and this workplace sets
 # PYTHONDONTWRITEBYTECODE=1, so without .pyc files every process (each CLI call, each spawned processor and
 # sink in the tests) compiled faust, aiokafka, pydantic and elasticsearch from source: importing the pipeline
 # took 1.9 s instead of 0.8, `akhbar search` 1.4 s instead of 0.5. Compiling once costs ~20 s on first setup.
-"$uv_bin" sync --frozen --project "$AKHBAR_ROOT" --quiet --compile-bytecode >&2
+"$uv_bin" sync --frozen --all-extras --project "$AKHBAR_ROOT" --quiet --compile-bytecode >&2
 )
 
 AKHBAR_UV="$AKHBAR_CACHE/tools/uv-$UV_VERSION/bin/uv"

@@ -9,21 +9,53 @@ folded) and have an ``.exact`` subfield (folded but not stemmed) for precise phr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError
 
+from schemas import ENRICHED_FIELDS, FieldKind
+
 INDEX_VERSION = 1  # bump when the mapping changes incompatibly; the alias moves to the new index
 DEFAULT_SHARDS = 1  # a news index of millions of documents fits one shard (< 50 GB)
 DEFAULT_REPLICAS = 0  # the local stack is one node; production sets 1 (settings.elasticsearch.replicas)
-TOPIC_LABELS = ("politics", "economy", "sports", "culture", "technology", "health", "religion", "society", "misc")
 
 KEYWORD = {"type": "keyword"}
-TEXT_ARABIC = {
+TEXT_ARABIC: dict[str, Any] = {
     "type": "text",
     "analyzer": "arabic",
     "fields": {"exact": {"type": "text", "analyzer": "akhbar_arabic_exact"}},
 }
+# Each kind of schemas.fields as an Elasticsearch mapping (objects get their properties from the dotted paths).
+KIND_MAPPINGS: dict[FieldKind, dict[str, Any]] = {
+    FieldKind.KEYWORD: KEYWORD,
+    FieldKind.URL: {"type": "keyword", "ignore_above": 4096},
+    FieldKind.TITLE: {
+        **TEXT_ARABIC,
+        "fields": {**TEXT_ARABIC["fields"], "keyword": {"type": "keyword", "ignore_above": 1024}},
+    },
+    FieldKind.ARABIC_TEXT: TEXT_ARABIC,
+    FieldKind.STORED_TEXT: {"type": "text", "index": False},
+    FieldKind.DATE: {"type": "date"},
+    FieldKind.INTEGER: {"type": "integer"},
+    FieldKind.FLOAT: {"type": "float"},
+    FieldKind.NOT_INDEXED: {"type": "object", "enabled": False},
+}
+
+
+def mapping_properties(fields: Mapping[str, FieldKind] = ENRICHED_FIELDS) -> dict[str, Any]:
+    """The mapping's ``properties`` from the schema's field list (dotted paths become nested properties)."""
+    props: dict[str, Any] = {}
+    for path, kind in fields.items():
+        *parents, name = path.split(".")
+        level = props
+        for parent in parents:
+            level = level.setdefault(parent, {}).setdefault("properties", {})
+        if kind is FieldKind.OBJECT:
+            level.setdefault(name, {}).setdefault("properties", {})
+        else:
+            level[name] = dict(KIND_MAPPINGS[kind])
+    return props
 
 
 def index_name(alias: str, version: int = INDEX_VERSION) -> str:
@@ -52,50 +84,7 @@ def template_body(alias: str, *, shards: int = DEFAULT_SHARDS, replicas: int = D
             },
             "mappings": {
                 "dynamic": "false",  # unknown fields are kept in _source but not indexed: no mapping explosions
-                "properties": {
-                    "schema_version": {"type": "integer"},
-                    "id": KEYWORD,
-                    "url": {"type": "keyword", "ignore_above": 4096},
-                    "canonical_url": {"type": "keyword", "ignore_above": 4096},
-                    "source": KEYWORD,
-                    "title": {
-                        **TEXT_ARABIC,
-                        "fields": {
-                            **TEXT_ARABIC["fields"],  # type: ignore[dict-item]
-                            "keyword": {"type": "keyword", "ignore_above": 1024},
-                        },
-                    },
-                    "body": TEXT_ARABIC,
-                    "title_normalized": {"type": "text", "index": False},
-                    "body_normalized": {"type": "text", "index": False},
-                    "published_at": {"type": "date"},
-                    "fetched_at": {"type": "date"},
-                    "enriched_at": {"type": "date"},
-                    "author": KEYWORD,
-                    "declared_language": KEYWORD,
-                    "language": KEYWORD,
-                    "arabic_ratio": {"type": "float"},
-                    "word_count": {"type": "integer"},
-                    "flags": KEYWORD,
-                    "steps": KEYWORD,
-                    "entities": {
-                        "properties": {
-                            "text": KEYWORD,
-                            "type": KEYWORD,
-                            "canonical": KEYWORD,
-                            "count": {"type": "integer"},
-                            "spans": {"type": "object", "enabled": False},
-                        }
-                    },
-                    "persons": KEYWORD,
-                    "locations": KEYWORD,
-                    "organizations": KEYWORD,
-                    "misc": KEYWORD,
-                    "topics": {"properties": {"label": KEYWORD, "score": {"type": "float"}}},
-                    "topic_scores": {"properties": {label: {"type": "float"} for label in TOPIC_LABELS}},
-                    "geo_scope": KEYWORD,
-                    "keywords": KEYWORD,
-                },
+                "properties": mapping_properties(),
             },
         },
     }

@@ -27,7 +27,7 @@ def stack() -> None:
 @stack.command()
 def up() -> None:
     """Start Kafka and Elasticsearch (fetching/building what is missing) and wait until both answer."""
-    import akhbar.stack as local
+    import devstack as local
 
     started = time.monotonic()
     try:
@@ -42,7 +42,7 @@ def up() -> None:
 @stack.command()
 def down() -> None:
     """Stop Elasticsearch and Kafka (SIGTERM, then SIGKILL after a bounded wait)."""
-    import akhbar.stack as local
+    import devstack as local
 
     try:
         local.down(_stack_settings())
@@ -55,7 +55,7 @@ def down() -> None:
 @stack.command()
 def status() -> None:
     """Show each component: ready/running/stopped, pid, address, version, log file. Exit 0 only if both are ready."""
-    import akhbar.stack as local
+    import devstack as local
 
     result = local.status(_stack_settings())
     click.echo(str(result))

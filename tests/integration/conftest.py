@@ -1,6 +1,6 @@
 """Integration tests run against a real Kafka broker and a real Elasticsearch node on 127.0.0.1.
 
-The session fixture starts the project's own local stack (``akhbar.stack.up``) on test ports, in a state
+The session fixture starts the project's own local stack (``devstack.up``) on test ports, in a state
 directory of its own, and stops it at the end if it started it. Nothing is mocked: when the stack cannot
 start, the tests fail with the stack's error (they never skip). Each test gets unique topic, index and
 consumer-group names, and deletes them afterwards.
@@ -23,7 +23,7 @@ from elasticsearch import Elasticsearch
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from pydantic import SecretStr
 
-from akhbar import stack
+import devstack as stack
 from akhbar.settings import (
     DEFAULT_CACHE_DIR,
     LOCAL_ES_USER,

@@ -13,8 +13,8 @@ import orjson
 from elasticsearch import Elasticsearch
 
 from akhbar.settings import Settings
-from akhbar.wiring import kafka_client_config
-from producers.kafka import ArticleProducer, produce_items
+from akhbar.wiring import article_producer
+from producers.kafka import produce_items
 from producers.prepare import prepare
 from producers.sources import SourceItem
 from schemas import RawArticle
@@ -26,10 +26,8 @@ from tests.integration.reliability import record
 
 def _send(settings: Settings, items: list[SourceItem]) -> None:
     """Through the same code as `akhbar produce` (validation, ids, dead letters for what fails there)."""
-    k = settings.kafka
-    with ArticleProducer(
-        kafka_client_config(k), raw_topic=k.raw_topic, dlq_topic=k.dlq_topic, delivery_timeout_ms=30_000
-    ) as producer:
+    quick = settings.model_copy(update={"kafka": settings.kafka.model_copy(update={"delivery_timeout_ms": 30_000})})
+    with article_producer(quick) as producer:
         produce_items(iter(items), producer)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
-from akhbar import stack
+import devstack as stack
 from akhbar.pipeline import counts
 from akhbar.settings import Settings
 from producers.ids import article_id

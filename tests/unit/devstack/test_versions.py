@@ -1,4 +1,4 @@
-"""The versions pinned in akhbar/stack/versions.py are the ones docker-compose.yml and the poms use."""
+"""The versions pinned in devstack/versions.py are the ones docker-compose.yml and the poms use."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]
 
-from akhbar.stack import versions
-from akhbar.stack.layout import KAFKA_POM, PLUGIN_SOURCE_DIR
+from devstack import versions
+from devstack.layout import KAFKA_POM, PLUGIN_SOURCE_DIR
 
 REPO = Path(__file__).resolve().parents[3]
 POM_NS = {"m": "http://maven.apache.org/POM/4.0.0"}
@@ -63,7 +63,32 @@ def test_dockerfile_uses_the_pinned_python_image() -> None:
     first = next(
         line for line in (REPO / "Dockerfile").read_text(encoding="utf-8").splitlines() if line.startswith("FROM ")
     )
-    assert first == f"FROM {versions.PYTHON_IMAGE}"
+    assert first == f"FROM {versions.PYTHON_IMAGE} AS base"
+
+
+def _dockerfile_stages() -> dict[str, list[str]]:
+    """The Dockerfile's build stages by name, each with its instruction lines."""
+    stages: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in (REPO / "Dockerfile").read_text(encoding="utf-8").splitlines():
+        if line.startswith("FROM "):
+            current = stages.setdefault(line.split(" AS ")[-1].strip(), [])
+        elif line and not line.startswith("#"):
+            current.append(line)
+    return stages
+
+
+def test_each_worker_builds_the_image_of_its_role() -> None:
+    services = _compose()["services"]
+    stages = _dockerfile_stages()
+    for role in ("producer", "processor", "sink"):
+        build = services[role]["build"]
+        assert build["target"] == role and build["dockerfile"] == "Dockerfile"
+        assert role in stages
+    # Only the processor installs the NLP extra (faust, camel-tools, torch); producer and sink get the base.
+    installs = {role: [line for line in stages[role] if line.startswith("RUN pip install")] for role in stages}
+    assert installs["producer"] == installs["sink"] == ["RUN pip install ."]
+    assert len(installs["processor"]) == 1 and '".[processor]"' in installs["processor"][0]
 
 
 def test_kafka_pom_defaults_equal_the_pins() -> None:

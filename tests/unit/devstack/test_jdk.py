@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from akhbar.stack import jdk
-from akhbar.stack.errors import StackError
+from devstack import jdk
+from devstack.errors import StackError
 
 
 def _fake_jdk(root: Path, name: str, version: str) -> Path:

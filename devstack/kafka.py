@@ -8,11 +8,11 @@ import time
 import uuid
 from pathlib import Path
 
-from akhbar.settings import LOCAL_KAFKA_USER, StackSettings
-from akhbar.stack import jdk, procs, versions
-from akhbar.stack.errors import StackError
-from akhbar.stack.layout import KAFKA_POM, Layout
-from akhbar.stack.procs import write_private
+from devstack import jdk, procs, versions
+from devstack.config import StackConfig
+from devstack.errors import StackError
+from devstack.layout import KAFKA_POM, Layout
+from devstack.procs import write_private
 
 NODE_ID = 1  # the only node of the cluster, broker and controller at once
 LIBS_MARKER = ".complete"  # written after copy-dependencies succeeded, so a half-copied libs/ is redone
@@ -32,7 +32,7 @@ LOG_RETENTION_HOURS = 168  # Kafka's default week: replays of recent articles st
 LOG_SEGMENT_BYTES = 256 * 1024 * 1024  # smaller than the 1 GiB default so retention frees disk on a laptop
 
 
-def render_server_properties(cfg: StackSettings, data_dir: Path) -> str:
+def render_server_properties(cfg: StackConfig, data_dir: Path) -> str:
     """server.properties of a single KRaft node listening on ``cfg.host`` only."""
     broker = f"{cfg.host}:{cfg.kafka_port}"
     controller = f"{cfg.host}:{cfg.kafka_controller_port}"
@@ -70,9 +70,9 @@ def render_server_properties(cfg: StackSettings, data_dir: Path) -> str:
         props["sasl.enabled.mechanisms"] = "PLAIN"
         props["listener.name.sasl_plaintext.plain.sasl.jaas.config"] = (
             "org.apache.kafka.common.security.plain.PlainLoginModule required "
-            f"user_{LOCAL_KAFKA_USER}={_jaas_quote(cfg.secure_password.get_secret_value())};"
+            f"user_{cfg.kafka_sasl_user}={_jaas_quote(cfg.secure_password.get_secret_value())};"
         )
-    lines = ["# Written by akhbar/stack/kafka.py on every start; edit the settings, not this file."]
+    lines = ["# Written by devstack/kafka.py on every start; edit the settings, not this file."]
     lines += [f"{key}={value}" for key, value in props.items()]
     return "\n".join(lines) + "\n"
 
@@ -86,7 +86,7 @@ def render_log4j(level: str = "INFO") -> str:
     """log4j2 configuration: everything to stdout, which the stack appends to logs/kafka.log."""
     return "\n".join(
         [
-            "# Written by akhbar/stack/kafka.py.",
+            "# Written by devstack/kafka.py.",
             "status = warn",
             "appender.stdout.type = Console",
             "appender.stdout.name = STDOUT",
@@ -151,7 +151,7 @@ def ensure_libs(lay: Layout, java_home: Path) -> None:
     (libs / LIBS_MARKER).write_text(versions.KAFKA_VERSION + "\n", encoding="utf-8")
 
 
-def prepare(cfg: StackSettings, lay: Layout) -> Path:
+def prepare(cfg: StackConfig, lay: Layout) -> Path:
     """Jars, configuration and a formatted log directory; returns the java binary to run."""
     java = jdk.select(cfg.java_home, versions.MIN_KAFKA_JAVA, "Kafka")
     ensure_libs(lay, java.home)
@@ -171,7 +171,7 @@ def prepare(cfg: StackSettings, lay: Layout) -> Path:
     return java.home / "bin" / "java"
 
 
-def config_changed(cfg: StackSettings, lay: Layout) -> bool:
+def config_changed(cfg: StackConfig, lay: Layout) -> bool:
     """The running broker was started with other settings (ports, security) than ``cfg`` asks for."""
     props = lay.kafka.properties
     current = props.read_text(encoding="utf-8") if props.exists() else None
@@ -183,7 +183,7 @@ def marker(lay: Layout) -> str:
     return str(lay.kafka.properties)
 
 
-def spawn(cfg: StackSettings, lay: Layout, java: Path) -> procs.Spawned:
+def spawn(cfg: StackConfig, lay: Layout, java: Path) -> procs.Spawned:
     if procs.port_open(cfg.host, cfg.kafka_port) or procs.port_open(cfg.host, cfg.kafka_controller_port):
         raise StackError(
             f"Kafka: port {cfg.kafka_port} or {cfg.kafka_controller_port} on {cfg.host} is already taken by another "
@@ -194,7 +194,7 @@ def spawn(cfg: StackSettings, lay: Layout, java: Path) -> procs.Spawned:
     return procs.spawn(argv, log=paths.log, pid_file=paths.pid, env=procs.child_env({}), cwd=paths.config_dir)
 
 
-def ready(cfg: StackSettings) -> bool:
+def ready(cfg: StackConfig) -> bool:
     """A real request: the broker answers a metadata (list topics) call."""
     from kafka import KafkaAdminClient  # imported here: kafka-python is slow to import and only needed here
 
@@ -216,11 +216,11 @@ def ready(cfg: StackSettings) -> bool:
         admin.close()
 
 
-def wait(cfg: StackSettings, lay: Layout, spawned: procs.Spawned, deadline: float) -> None:
+def wait(cfg: StackConfig, lay: Layout, spawned: procs.Spawned, deadline: float) -> None:
     procs.wait_ready("Kafka", spawned, lambda: ready(cfg), deadline, lay.kafka.log)
 
 
-def start(cfg: StackSettings, lay: Layout) -> None:
+def start(cfg: StackConfig, lay: Layout) -> None:
     java = prepare(cfg, lay)
     spawned = spawn(cfg, lay, java)
     wait(cfg, lay, spawned, time.monotonic() + cfg.ready_timeout_s)

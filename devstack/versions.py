@@ -13,7 +13,7 @@ ELASTICSEARCH_VERSION = "9.5.3"  # the Elasticsearch release the index template 
 LUCENE_VERSION = "10.5.1"  # the Lucene inside Elasticsearch 9.5.3 (its lib/lucene-analysis-common-*.jar)
 KIBANA_VERSION = ELASTICSEARCH_VERSION  # Kibana must match Elasticsearch exactly
 PYTHON_IMAGE = "python:3.11-slim"  # the project requires Python 3.11 (pyproject.toml)
-ANALYSIS_PLUGIN_VERSION = "1.0.0"  # akhbar's own Arabic analysis plugin (akhbar/stack/analysis-plugin)
+ANALYSIS_PLUGIN_VERSION = "1.0.0"  # akhbar's own Arabic analysis plugin (devstack/analysis-plugin)
 
 MIN_KAFKA_JAVA = 17  # Kafka 4 brokers need Java 17+
 MIN_ES_JAVA = 21  # Elasticsearch 9 needs Java 21+

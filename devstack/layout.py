@@ -5,7 +5,7 @@ Cache (``cfg.cache_dir``, shared by every state directory, safe to delete)::
     dl/elasticsearch-<ver>.zip[.sha1]   the integ-test-zip from Maven Central and its verified checksum
     m2/                                  Maven's local repository (Kafka jars, plugin build dependencies)
     kafka-<ver>/libs/*.jar               the broker's class path (``mvn dependency:copy-dependencies``)
-    analysis-plugin/<hash>/              the Arabic analysis plugin built from akhbar/stack/analysis-plugin
+    analysis-plugin/<hash>/              the Arabic analysis plugin built from devstack/analysis-plugin
 
 State (``cfg.state_dir``, one per settings; delete it to start from empty topics and indices)::
 
@@ -31,8 +31,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from akhbar.settings import StackSettings
-from akhbar.stack import versions
+from devstack import versions
+from devstack.config import StackConfig
 
 ROOT_ES_PARENT = Path("/var/lib/akhbar")  # FHS place for state of a service run by a system user
 PLUGIN_SOURCE_DIR = Path(__file__).resolve().parent / "analysis-plugin"  # shipped with the package
@@ -82,7 +82,7 @@ class Layout:
     es: ElasticsearchPaths
 
 
-def layout(cfg: StackSettings, as_root: bool) -> Layout:
+def layout(cfg: StackConfig, as_root: bool) -> Layout:
     cache = cfg.cache_dir.expanduser()
     state = cfg.state_dir.expanduser()
     run = state / "run"

@@ -1,4 +1,4 @@
-"""Building akhbar's Arabic analysis plugin (akhbar/stack/analysis-plugin) into an installable zip.
+"""Building akhbar's Arabic analysis plugin (devstack/analysis-plugin) into an installable zip.
 
 Maven compiles the jar; this module zips it with the two descriptor files Elasticsearch reads from a stable
 plugin's directory (``stable-plugin-descriptor.properties`` and ``named_components.json``). The result is cached
@@ -13,9 +13,9 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from akhbar.stack import procs, versions
-from akhbar.stack.errors import StackError
-from akhbar.stack.layout import PLUGIN_SOURCE_DIR
+from devstack import procs, versions
+from devstack.errors import StackError
+from devstack.layout import PLUGIN_SOURCE_DIR
 
 PLUGIN_NAME = "akhbar-analysis"  # the name in the descriptor, and the directory under plugins/
 JAR_NAME = f"{PLUGIN_NAME}.jar"  # <finalName> in the plugin's pom.xml

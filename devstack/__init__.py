@@ -3,8 +3,8 @@
 ``up`` fetches what is missing (Kafka's jars with Maven, Elasticsearch's integ-test-zip from Maven Central),
 builds and installs akhbar's Arabic analysis plugin, starts both as detached processes and waits until each
 answers a real request. ``down`` stops them (SIGTERM, bounded wait, SIGKILL). ``status`` reports without
-changing anything. Versions are pinned in :mod:`akhbar.stack.versions`; where files live is documented in
-:mod:`akhbar.stack.layout` and docs/stack.md.
+changing anything. Versions are pinned in :mod:`devstack.versions`; where files live is documented in
+:mod:`devstack.layout` and docs/stack.md.
 
 Modules: ``versions`` (pins), ``layout`` (paths), ``jdk`` (JDK choice), ``procs`` (detached processes, pid files,
 readiness polling), ``kafka``, ``elasticsearch``, ``plugin`` (building the analysis plugin).
@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from akhbar.settings import StackSettings
-from akhbar.stack import elasticsearch, kafka, procs, versions
-from akhbar.stack.errors import StackError
-from akhbar.stack.layout import Layout, layout
+from devstack import elasticsearch, kafka, procs, versions
+from devstack.config import StackConfig
+from devstack.errors import StackError
+from devstack.layout import Layout, layout
 
 Component = Literal["kafka", "elasticsearch"]
 COMPONENTS: tuple[Component, ...] = ("kafka", "elasticsearch")
@@ -83,11 +83,11 @@ def _as_root() -> bool:
     return os.geteuid() == 0
 
 
-def _layout(cfg: StackSettings) -> Layout:
+def _layout(cfg: StackConfig) -> Layout:
     return layout(cfg, _as_root())
 
 
-def _kafka_status(cfg: StackSettings, lay: Layout) -> ComponentStatus:
+def _kafka_status(cfg: StackConfig, lay: Layout) -> ComponentStatus:
     pid = procs.live_pid(lay.kafka.pid, kafka.marker(lay))
     return ComponentStatus(
         name="kafka",
@@ -101,7 +101,7 @@ def _kafka_status(cfg: StackSettings, lay: Layout) -> ComponentStatus:
     )
 
 
-def _es_status(cfg: StackSettings, lay: Layout) -> ComponentStatus:
+def _es_status(cfg: StackConfig, lay: Layout) -> ComponentStatus:
     pid = procs.live_pid(lay.es.pid, elasticsearch.marker(lay))
     ready = pid is not None and elasticsearch.ready(cfg)
     return ComponentStatus(
@@ -116,7 +116,7 @@ def _es_status(cfg: StackSettings, lay: Layout) -> ComponentStatus:
     )
 
 
-def status(cfg: StackSettings) -> StackStatus:
+def status(cfg: StackConfig) -> StackStatus:
     """What is running now (changes nothing)."""
     lay = _layout(cfg)
     return StackStatus(kafka=_kafka_status(cfg, lay), elasticsearch=_es_status(cfg, lay))
@@ -130,7 +130,7 @@ def _check_name(name: str) -> Component:
     raise StackError(f"unknown stack component {name!r}; expected one of {', '.join(COMPONENTS)}")
 
 
-def up(cfg: StackSettings) -> StackStatus:
+def up(cfg: StackConfig) -> StackStatus:
     """Start whatever is not running (preparing it first) and wait until both answer; idempotent.
 
     A component running with a configuration other than ``cfg``'s is restarted with ``cfg``'s.
@@ -174,7 +174,7 @@ def up(cfg: StackSettings) -> StackStatus:
     return status(cfg)
 
 
-def _wait_existing(cfg: StackSettings, name: str, deadline: float) -> None:
+def _wait_existing(cfg: StackConfig, name: str, deadline: float) -> None:
     check = kafka.ready if name == "kafka" else elasticsearch.ready
     while not check(cfg):
         if time.monotonic() > deadline:
@@ -182,14 +182,14 @@ def _wait_existing(cfg: StackSettings, name: str, deadline: float) -> None:
         time.sleep(procs.POLL_INTERVAL_S)
 
 
-def down(cfg: StackSettings) -> None:
+def down(cfg: StackConfig) -> None:
     """Stop both components at once (each: SIGTERM, bounded wait, SIGKILL); nothing happens for what is not running."""
     with ThreadPoolExecutor(max_workers=len(COMPONENTS)) as pool:
         for future in [pool.submit(stop_component, cfg, name) for name in COMPONENTS]:
             future.result()
 
 
-def stop_component(cfg: StackSettings, name: str) -> bool:
+def stop_component(cfg: StackConfig, name: str) -> bool:
     """Stop one component; True if it was running."""
     component = _check_name(name)
     lay = _layout(cfg)
@@ -198,7 +198,7 @@ def stop_component(cfg: StackSettings, name: str) -> bool:
     return procs.stop(lay.es.pid, elasticsearch.marker(lay))
 
 
-def start_component(cfg: StackSettings, name: str) -> ComponentStatus:
+def start_component(cfg: StackConfig, name: str) -> ComponentStatus:
     """Start one component if it is not running and wait until it answers."""
     component = _check_name(name)
     lay = _layout(cfg)

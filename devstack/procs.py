@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psutil  # type: ignore[import-untyped]  # no stubs in the locked environment
 
-from akhbar.stack.errors import StackError
+from devstack.errors import StackError
 
 STOP_TIMEOUT_S = 45.0  # Kafka's controlled shutdown and Elasticsearch's flush finish well within this
 POLL_INTERVAL_S = 0.25  # readiness/exit polling: fast enough for a snappy `up`, cheap on 2 cores

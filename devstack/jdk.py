@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from akhbar.stack.errors import StackError
+from devstack.errors import StackError
 
 JVM_ROOT = Path("/usr/lib/jvm")  # where Debian packages and Temurin's apt repository install JDKs
 

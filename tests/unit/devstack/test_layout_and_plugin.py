@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 from akhbar.settings import StackSettings
-from akhbar.stack import plugin, versions
-from akhbar.stack.layout import PLUGIN_SOURCE_DIR, ROOT_ES_PARENT, layout, state_id
+from devstack import plugin, versions
+from devstack.layout import PLUGIN_SOURCE_DIR, ROOT_ES_PARENT, layout, state_id
 
 
 def test_layout_non_root_keeps_everything_under_state_and_cache(tmp_path: Path) -> None:

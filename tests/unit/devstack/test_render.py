@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from akhbar.settings import LOCAL_KAFKA_USER, StackSettings
-from akhbar.stack import elasticsearch, kafka
+from devstack import elasticsearch, kafka
 
 
 def _props(text: str) -> dict[str, str]:

@@ -15,10 +15,10 @@ import zipfile
 from http import HTTPStatus
 from pathlib import Path
 
-from akhbar.settings import LOCAL_ES_USER, StackSettings
-from akhbar.stack import jdk, plugin, procs, versions
-from akhbar.stack.errors import StackError
-from akhbar.stack.layout import Layout
+from devstack import jdk, plugin, procs, versions
+from devstack.config import StackConfig
+from devstack.errors import StackError
+from devstack.layout import Layout
 
 HOME_MARKER = ".akhbar-installed"  # in home/: the distribution version unpacked there, written last
 PLUGIN_MARKER = ".akhbar-plugin"  # in home/: the hash of the installed analysis plugin
@@ -32,7 +32,7 @@ NODE_NAME = "akhbar-local"  # the only node; names its log file logs/akhbar-loca
 SHARED_DIR_MODE = 0o755  # /var/lib/akhbar/<id>: the Elasticsearch user must be able to traverse it
 
 
-def render_elasticsearch_yml(cfg: StackSettings, data: Path, logs: Path) -> str:
+def render_elasticsearch_yml(cfg: StackConfig, data: Path, logs: Path) -> str:
     """elasticsearch.yml for a loopback-only, single-node, security-off node that needs no network."""
     settings: dict[str, str | bool | int] = {
         "cluster.name": CLUSTER_NAME,
@@ -54,13 +54,13 @@ def render_elasticsearch_yml(cfg: StackSettings, data: Path, logs: Path) -> str:
     if cfg.secure_password is not None:
         settings["xpack.security.http.ssl.enabled"] = False
         settings["xpack.security.transport.ssl.enabled"] = False
-    lines = ["# Written by akhbar/stack/elasticsearch.py on every start; edit the settings, not this file."]
+    lines = ["# Written by devstack/elasticsearch.py on every start; edit the settings, not this file."]
     lines += [f"{key}: {json.dumps(value)}" for key, value in settings.items()]
     return "\n".join(lines) + "\n"
 
 
 def render_heap_options(heap_mb: int) -> str:
-    return f"# Written by akhbar/stack/elasticsearch.py.\n-Xms{heap_mb}m\n-Xmx{heap_mb}m\n"
+    return f"# Written by devstack/elasticsearch.py.\n-Xms{heap_mb}m\n-Xmx{heap_mb}m\n"
 
 
 def file_digests(path: Path) -> tuple[str, str]:
@@ -181,7 +181,7 @@ def _plugin_env(lay: Layout, java_home: Path) -> dict[str, str]:
     )
 
 
-def install(cfg: StackSettings, lay: Layout, java_home: Path, as_root: bool) -> None:
+def install(cfg: StackConfig, lay: Layout, java_home: Path, as_root: bool) -> None:
     """Unpack the distribution and install the analysis plugin, each only when missing or changed."""
     es = lay.es
     marker = es.home / HOME_MARKER
@@ -210,7 +210,7 @@ def install(cfg: StackSettings, lay: Layout, java_home: Path, as_root: bool) -> 
         plugin_marker.write_text(plugin_hash + "\n", encoding="utf-8")
 
 
-def _as_es_user_env(cfg: StackSettings, lay: Layout, java_home: Path, as_root: bool) -> dict[str, str]:
+def _as_es_user_env(cfg: StackConfig, lay: Layout, java_home: Path, as_root: bool) -> dict[str, str]:
     """The environment of a process run as the Elasticsearch user (the node itself, its keystore tool)."""
     env = _plugin_env(lay, java_home)
     if as_root:
@@ -218,14 +218,14 @@ def _as_es_user_env(cfg: StackSettings, lay: Layout, java_home: Path, as_root: b
     return env
 
 
-def _password_digest(cfg: StackSettings) -> str | None:
+def _password_digest(cfg: StackConfig) -> str | None:
     """SHA-256 of the secured stack's password (what the marker next to the keystore records); None = open."""
     if cfg.secure_password is None:
         return None
     return hashlib.sha256(cfg.secure_password.get_secret_value().encode("utf-8")).hexdigest()
 
 
-def _keystore_current(cfg: StackSettings, lay: Layout) -> bool:
+def _keystore_current(cfg: StackConfig, lay: Layout) -> bool:
     """The keystore already holds ``cfg``'s password (or the stack is open and needs none)."""
     digest = _password_digest(cfg)
     if digest is None:
@@ -234,7 +234,7 @@ def _keystore_current(cfg: StackSettings, lay: Layout) -> bool:
     return marker.exists() and marker.read_text(encoding="utf-8").strip() == digest
 
 
-def _set_bootstrap_password(cfg: StackSettings, lay: Layout, java_home: Path, as_root: bool) -> None:
+def _set_bootstrap_password(cfg: StackConfig, lay: Layout, java_home: Path, as_root: bool) -> None:
     """Put the secured stack's password into the keystore as ``bootstrap.password`` (the ``elastic`` user's).
 
     Only when it changed (a digest is kept next to the keystore): each keystore command starts a JVM.
@@ -259,7 +259,7 @@ def _set_bootstrap_password(cfg: StackSettings, lay: Layout, java_home: Path, as
     procs.write_private(lay.es.config_dir / BOOTSTRAP_MARKER, digest + "\n")
 
 
-def configure(cfg: StackSettings, lay: Layout, as_root: bool, java_home: Path) -> None:
+def configure(cfg: StackConfig, lay: Layout, as_root: bool, java_home: Path) -> None:
     es = lay.es
     procs.write_private(es.config_dir / "elasticsearch.yml", render_elasticsearch_yml(cfg, es.data, es.logs))
     options_d = es.config_dir / "jvm.options.d"
@@ -274,7 +274,7 @@ def configure(cfg: StackSettings, lay: Layout, as_root: bool, java_home: Path) -
     _set_bootstrap_password(cfg, lay, java_home, as_root)  # after the chown: the keystore tool runs as that user
 
 
-def prepare(cfg: StackSettings, lay: Layout, as_root: bool) -> Path:
+def prepare(cfg: StackConfig, lay: Layout, as_root: bool) -> Path:
     """Everything short of starting the node; returns the JDK home it runs on."""
     java = jdk.select(cfg.es_java_home, versions.MIN_ES_JAVA, f"Elasticsearch {versions.ELASTICSEARCH_VERSION}")
     install(cfg, lay, java.home, as_root)
@@ -282,7 +282,7 @@ def prepare(cfg: StackSettings, lay: Layout, as_root: bool) -> Path:
     return java.home
 
 
-def config_changed(cfg: StackSettings, lay: Layout) -> bool:
+def config_changed(cfg: StackConfig, lay: Layout) -> bool:
     """The running node was started with other settings (ports, security, password) than ``cfg`` asks for."""
     yml = lay.es.config_dir / "elasticsearch.yml"
     try:
@@ -297,7 +297,7 @@ def marker(lay: Layout) -> str:
     return str(lay.es.home) + "/"
 
 
-def spawn(cfg: StackSettings, lay: Layout, java_home: Path, as_root: bool) -> procs.Spawned:
+def spawn(cfg: StackConfig, lay: Layout, java_home: Path, as_root: bool) -> procs.Spawned:
     if procs.port_open(cfg.host, cfg.es_port) or procs.port_open(cfg.host, cfg.es_transport_port):
         raise StackError(
             f"Elasticsearch: port {cfg.es_port} or {cfg.es_transport_port} on {cfg.host} is already taken by another "
@@ -314,10 +314,10 @@ def spawn(cfg: StackSettings, lay: Layout, java_home: Path, as_root: bool) -> pr
     )
 
 
-def _get(cfg: StackSettings, path: str) -> dict[str, object] | None:
+def _get(cfg: StackConfig, path: str) -> dict[str, object] | None:
     request = urllib.request.Request(f"http://{cfg.host}:{cfg.es_port}{path}")
     if cfg.secure_password is not None:
-        token = base64.b64encode(f"{LOCAL_ES_USER}:{cfg.secure_password.get_secret_value()}".encode()).decode()
+        token = base64.b64encode(f"{cfg.es_admin_user}:{cfg.secure_password.get_secret_value()}".encode()).decode()
         request.add_header("Authorization", f"Basic {token}")
     try:
         with urllib.request.urlopen(request, timeout=HTTP_PROBE_TIMEOUT_S) as resp:  # loopback http
@@ -327,24 +327,24 @@ def _get(cfg: StackSettings, path: str) -> dict[str, object] | None:
     return body if isinstance(body, dict) else None
 
 
-def ready(cfg: StackSettings) -> bool:
+def ready(cfg: StackConfig) -> bool:
     """The cluster is at least yellow."""
     health = _get(cfg, "/_cluster/health?wait_for_status=yellow&timeout=1s")
     return health is not None and health.get("status") in ("yellow", "green") and not health.get("timed_out")
 
 
-def version(cfg: StackSettings) -> str | None:
+def version(cfg: StackConfig) -> str | None:
     root = _get(cfg, "/")
     ver = root.get("version") if root else None
     number = ver.get("number") if isinstance(ver, dict) else None
     return str(number) if number else None
 
 
-def wait(cfg: StackSettings, lay: Layout, spawned: procs.Spawned, deadline: float) -> None:
+def wait(cfg: StackConfig, lay: Layout, spawned: procs.Spawned, deadline: float) -> None:
     procs.wait_ready("Elasticsearch", spawned, lambda: ready(cfg), deadline, lay.es.stdout_log)
 
 
-def start(cfg: StackSettings, lay: Layout, as_root: bool) -> None:
+def start(cfg: StackConfig, lay: Layout, as_root: bool) -> None:
     java_home = prepare(cfg, lay, as_root)
     spawned = spawn(cfg, lay, java_home, as_root)
     wait(cfg, lay, spawned, time.monotonic() + cfg.ready_timeout_s)

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import akhbar.stack as stack
+import devstack as stack
 from akhbar.commands.stack import stack as stack_group
 from akhbar.settings import Settings, StackSettings
-from akhbar.stack import procs
+from devstack import procs
 
 
 def test_tail_returns_last_lines(tmp_path: Path) -> None:
