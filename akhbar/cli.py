@@ -22,6 +22,8 @@ def _setup_logging(verbose: bool) -> None:
     )
     for noisy in ("kafka", "elastic_transport", "aiokafka", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Every retry logs its own line naming what it retries; stamina's generic "retry_scheduled" would repeat it.
+    logging.getLogger("stamina").setLevel(logging.ERROR)
     # Offset readers (status line, lag) use group-less consumers on purpose; kafka-python warns about each one.
     logging.getLogger("kafka.coordinator.consumer").addFilter(
         lambda record: not str(record.msg).startswith("group_id is None")

@@ -15,24 +15,23 @@ import orjson
 from akhbar.settings import Settings
 from akhbar.wiring import (
     article_producer,
-    enrich_config,
+    chain_config,
     ensure_topics,
-    es_client,
     faust_broker,
     faust_credentials,
-    kafka_client_config,
+    sink_worker,
 )
 from producers.kafka import ProduceStats, produce_items
 from producers.prepare import prepare
 from producers.sources import DirectorySource, JsonLinesSource, SourceItem, read_article_file
-from schemas import DeadLetter, EnrichedArticle, RawArticle, dead_letter
+from schemas import DeadLetter, EnrichedArticle, RawArticle, Stage, dead_letter
 
 # Each worker imports only its own side: the producer starts in a fraction of a second without faust,
 # the NLP models or the Elasticsearch client.
 if TYPE_CHECKING:
     from processors.app import ProcessorConfig
-    from processors.enrich import EnrichConfig
-    from sinks.consumer import SinkStats
+    from processors.chain import Chain
+    from sinks.worker import SinkStats
 
 log = logging.getLogger(__name__)
 
@@ -100,16 +99,21 @@ def run_producer(
 def processor_config(s: Settings) -> ProcessorConfig:
     from processors.app import ProcessorConfig
 
+    p = s.processor
     return ProcessorConfig(
         broker=faust_broker(s.kafka),
         raw_topic=s.kafka.raw_topic,
         enriched_topic=s.kafka.enriched_topic,
         dlq_topic=s.kafka.dlq_topic,
         partitions=s.kafka.partitions,
-        app_id=s.processor.app_id,
-        enrich=enrich_config(s),
+        app_id=p.app_id,
+        chain=chain_config(s.enrich),
         broker_credentials=faust_credentials(s.kafka),
         compression=s.kafka.compression,
+        session_timeout_s=p.session_timeout_s,
+        heartbeat_interval_s=p.heartbeat_interval_s,
+        output_batch_bytes=p.output_batch_bytes,
+        output_linger_s=p.output_linger_s,
     )
 
 
@@ -121,53 +125,46 @@ def run_processor(s: Settings, *, loglevel: str = "info") -> None:
 
 
 def run_sink(s: Settings, *, idle_exit_s: float | None = None) -> SinkStats:
-    from sinks.batch import Batcher
-    from sinks.consumer import SinkWorker
-    from sinks.elasticsearch import ElasticsearchSink, Item
-    from sinks.index import ensure_index
-
     ensure_topics(s.kafka)
-    client = es_client(s.elasticsearch, check=True)
-    ensure_index(client, s.elasticsearch.alias, replicas=s.elasticsearch.replicas)
-    batcher: Batcher[Item] = Batcher(s.sink.batch_max_count, s.sink.batch_max_bytes, s.sink.batch_max_age_s)
-    worker = SinkWorker(
-        kafka_client_config(s.kafka),
-        ElasticsearchSink(client, s.elasticsearch.alias),
-        topic=s.kafka.enriched_topic,
-        dlq_topic=s.kafka.dlq_topic,
-        group_id=s.sink.group_id,
-        batcher=batcher,
-    )
+    worker = sink_worker(s)
     worker.install_signal_handlers()
     return worker.run(idle_exit_s=idle_exit_s)
 
 
-def enrich_line(payload: bytes, origin: str, cfg: EnrichConfig) -> EnrichedArticle | DeadLetter:
+def enrich_line(payload: bytes, origin: str, chain: Chain) -> EnrichedArticle | DeadLetter:
     """One input line through the producer's validation and the processor's chain, as the pipeline would."""
-    from processors.enrich import Rejected, enrich, parse_raw_message
+    from processors.chain import enrich_message
 
-    item = SourceItem(origin=origin, payload=payload)
-    prepared = prepare(item)
+    prepared = prepare(SourceItem(origin=origin, payload=payload))
     if not isinstance(prepared, RawArticle):
         return prepared
-    try:
-        return enrich(parse_raw_message(orjson.dumps(prepared.model_dump())), cfg)
-    except Rejected as rej:
-        return dead_letter(
-            payload, reason=rej.reason, detail=rej.detail, stage="process", article_id=prepared.id, origin=origin
-        )
+    # The processor reads the article from its Kafka message: so does this path, so that both judge it alike.
+    result = enrich_message(orjson.dumps(prepared.model_dump()), chain, key=prepared.id)
+    if isinstance(result, EnrichedArticle):
+        return result
+    # As the producer's letters do, this one keeps the line as it was given and where it was read.
+    return dead_letter(
+        payload,
+        reason=result.reason,
+        detail=result.detail,
+        stage=Stage.PROCESS,
+        article_id=prepared.id,
+        origin=origin,
+    )
 
 
 def run_enrich(s: Settings, stdin: BinaryIO, stdout: IO[str], dlq_path: Path | None) -> tuple[int, int]:
     """``akhbar enrich``: each stdin line through prepare (as the producer would) and the processor chain."""
-    cfg = enrich_config(s)
+    from processors.chain import build_chain
+
+    chain = build_chain(chain_config(s.enrich))
     ok = rejected = 0
     dlq = dlq_path.open("w", encoding="utf-8") if dlq_path else None
     try:
         for lineno, line in zip(itertools.count(1), stdin):
             if not line.strip():
                 continue
-            result = enrich_line(line.rstrip(b"\r\n"), f"stdin:{lineno}", cfg)
+            result = enrich_line(line.rstrip(b"\r\n"), f"stdin:{lineno}", chain)
             if isinstance(result, EnrichedArticle):
                 stdout.write(orjson.dumps(result.model_dump()).decode() + "\n")
                 ok += 1

@@ -8,13 +8,12 @@ Components never read the environment themselves: they receive the part of this 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from sinks.batch import MAX_AGE_S, MAX_BYTES, MAX_COUNT
 
 # --- defaults, each with its reason ------------------------------------------------------------
 DEFAULT_CACHE_DIR = Path.home() / ".cache" / "akhbar"  # downloads and environments live outside the clone
@@ -93,6 +92,7 @@ class ElasticsearchSettings(BaseModel):
     username: str | None = None
     password: SecretStr | None = None
     ca_certs: Path | None = None
+    request_timeout_s: float = 30.0  # one request; a bulk of 5 MB takes well under a second on a healthy node
 
 
 class ProducerSettings(BaseModel):
@@ -107,12 +107,14 @@ class ProducerSettings(BaseModel):
 
 
 class EnrichSettings(BaseModel):
-    """How the processor enriches: which steps, which NER backend, which topic threshold."""
+    """How the processor enriches: which steps, which languages, which NER backend, which topic threshold."""
 
     model_config = ConfigDict(frozen=True)
 
-    steps: tuple[str, ...] | None = None  # None = every registered step in order
-    accepted_languages: frozenset[str] = frozenset({"ar"})  # others go to the DLQ as not_arabic
+    # names from processors.chain.STEP_ORDER; they always run in that order (an unknown name stops the start)
+    steps: tuple[str, ...] = ("clean", "dates", "language", "normalise", "entities", "topics")
+    accepted_languages: frozenset[str] = frozenset({"ar"})  # the NLP steps are built for Arabic: others are not_arabic
+    future_date_tolerance: timedelta = timedelta(days=1)  # time zones and clock skew; later than that a date is wrong
     # shipped = CRF + BiLSTM-CRF ensemble (dev F1 0.799); crf = the CRF alone (0.782, ~2.5x faster, ~600 MB
     # less per processor); camel = CAMeL Tools' BERT when installed; auto = camel if present, else shipped.
     ner_backend: Literal["auto", "shipped", "crf", "camel"] = "auto"
@@ -121,18 +123,44 @@ class EnrichSettings(BaseModel):
 
 
 class SinkSettings(BaseModel):
+    """The Elasticsearch sink worker: its consumer group, bulk batches, Kafka client tuning and retry bounds."""
+
     model_config = ConfigDict(frozen=True)
 
-    group_id: str = "akhbar-sink"  # the consumer group of every sink worker
-    batch_max_count: int = MAX_COUNT  # reasons next to the constants in sinks/batch.py
-    batch_max_bytes: int = MAX_BYTES
-    batch_max_age_s: float = MAX_AGE_S
+    group_id: str = "akhbar-sink"  # every sink worker with this group shares the partitions of articles.enriched
+    batch_max_count: int = 500  # Elasticsearch's bulk sweet spot for ~5 KB news documents
+    batch_max_bytes: int = 5 * 1024 * 1024  # bulk requests of 5-15 MB are the documented optimum; stay at the low end
+    batch_max_age_s: float = 0.5  # a lone article is searchable within ~1.5 s (0.5 s batch + 1 s refresh)
+    poll_timeout_ms: int = 200  # how long one poll waits for records; bounds the latency of noticing a due batch
+    max_poll_records: int = 500  # one poll fills at most one bulk batch
+    fetch_min_bytes: int = 64 * 1024  # a fetch waits for ~9 enriched articles (or the time below): fuller requests
+    fetch_max_wait_ms: int = 100  # ... but never holds a trickle back more than 100 ms (next to the 0.5 s batch age)
+    metadata_max_age_ms: int = 30_000  # notice new partitions within 30 s (kafka-python's default is 5 minutes)
+    dlq_linger_ms: int = 5  # dead letters are rare and flushed before every commit; a short linger groups a burst
+    bulk_attempts: int = 5  # with the backoff below: ~10 s of retrying a bulk before the sink pauses the consumer
+    bulk_retry_timeout_s: float = 60.0  # ... and never more than a minute in all (a hung request times out at 30 s)
+    bulk_wait_initial_s: float = 0.5  # first wait between bulk attempts; doubles each attempt
+    bulk_wait_max_s: float = 8.0  # no single wait between bulk attempts longer than this
+    outage_round_s: float = 30.0  # while Elasticsearch is down: one round of probes, then a log line and the next
+    probe_interval_s: float = 2.0  # while paused, ask Elasticsearch's health this often; retry as soon as it answers
+    commit_timeout_ms: int = 10_000  # one commit attempt; while the broker is down attempts repeat with backoff
+    commit_attempts: int = 6  # one round of commit retries; the offsets of a failed round go with the next commit
+    commit_retry_timeout_s: float = 30.0  # ... within at most 30 s; then the worker loop polls and starts the next
+    commit_wait_initial_s: float = 0.5  # first wait between commit attempts; doubles each attempt
+    commit_wait_max_s: float = 8.0  # no single wait between commit attempts longer than this
 
 
 class ProcessorSettings(BaseModel):
+    """The faust worker; measurements behind these figures are in docs/performance.md."""
+
     model_config = ConfigDict(frozen=True)
 
     app_id: str = "akhbar-processor"  # faust app id = consumer group of the processor workers
+    session_timeout_s: float = 10.0  # a killed worker's partitions move to the others after 10 s (faust's: 60 s)
+    heartbeat_interval_s: float = 3.0  # a third of the session timeout, as Kafka recommends
+    output_batch_bytes: int = 512 * 1024  # ~70 enriched articles per request; faust's 16 KiB default sends two
+    # outputs wait up to 100 ms to fill a batch: fewer requests waking the broker, for ~0.1 s more latency
+    output_linger_s: float = 0.1
 
 
 class Settings(BaseSettings):

@@ -6,22 +6,23 @@ import contextlib
 import logging
 import socket
 import ssl
-import time
 from typing import TYPE_CHECKING, Any
 
+import stamina
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.conn import BrokerConnection
 from kafka.errors import SaslAuthenticationFailedError, TopicAlreadyExistsError
 
 from akhbar.errors import CredentialsRejected
-from akhbar.settings import ElasticsearchSettings, KafkaSettings, Settings
+from akhbar.settings import ElasticsearchSettings, EnrichSettings, KafkaSettings, Settings
 from producers.kafka import ArticleProducer
 
 if TYPE_CHECKING:  # imported where used: `akhbar produce` starts without loading the NLP or Elasticsearch code
     from elasticsearch import Elasticsearch
 
-    from processors.enrich import EnrichConfig
+    from processors.chain import ChainConfig
+    from sinks.worker import SinkWorker
 
 log = logging.getLogger(__name__)
 
@@ -177,47 +178,131 @@ def ensure_topics(k: KafkaSettings) -> None:
             log.info("created topics %s", [t.name for t in wanted])
     finally:
         admin.close()
-    wait_for_partitions(k, [k.raw_topic, k.enriched_topic, k.dlq_topic])
-
-
-def wait_for_partitions(k: KafkaSettings, topics: list[str], timeout_s: float = TOPIC_READY_TIMEOUT_S) -> None:
     consumer = KafkaConsumer(**kafka_client_config(k), client_id="akhbar-admin")
     try:
-        deadline = time.monotonic() + timeout_s
-        for topic in topics:
-            while not consumer.partitions_for_topic(topic):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"topic {topic!r} has no partitions in the metadata after {timeout_s:.0f}s")
-                time.sleep(0.2)
-                consumer._client.cluster.request_update()
+        wait_for_partitions(consumer, [k.raw_topic, k.enriched_topic, k.dlq_topic])
     finally:
         consumer.close()
 
 
-def es_client(es: ElasticsearchSettings, *, check: bool = False) -> Elasticsearch:
-    """The Elasticsearch client; ``check`` = fail at once on rejected credentials (:func:`check_elasticsearch`)."""
-    from sinks.elasticsearch import make_client
+class _NoPartitions(Exception):
+    """A topic is not in the consumer's metadata yet."""
 
-    basic = (es.username, es.password.get_secret_value()) if es.username and es.password else None
-    client = make_client(
-        es.url,
-        api_key=es.api_key.get_secret_value() if es.api_key else None,
-        basic_auth=basic,
-        ca_certs=str(es.ca_certs) if es.ca_certs else None,
+
+def wait_for_partitions(consumer: KafkaConsumer, topics: list[str], timeout_s: float = TOPIC_READY_TIMEOUT_S) -> None:
+    """Wait until ``consumer``'s metadata lists partitions for every topic; RuntimeError after timeout_s for one.
+
+    What it retries: a metadata refresh of this consumer (the one that joins a group needs it), every 0.2 s.
+    """
+    for topic in topics:
+        try:
+            for attempt in stamina.retry_context(
+                on=_NoPartitions, attempts=None, timeout=timeout_s, wait_initial=0.2, wait_max=0.2
+            ):
+                with attempt:
+                    if not consumer.partitions_for_topic(topic):
+                        if attempt.num == 1:
+                            log.info("waiting up to %.0fs for the partitions of %s in the metadata", timeout_s, topic)
+                        consumer._client.cluster.request_update()
+                        raise _NoPartitions(topic)
+        except _NoPartitions:
+            raise RuntimeError(f"topic {topic!r} has no partitions in the metadata after {timeout_s:.0f}s") from None
+
+
+def sink_consumer(s: Settings) -> KafkaConsumer:
+    """The sink's consumer of the enriched topic: offsets committed by the worker after each written batch, a new
+    group starts at the earliest offset; the topic's metadata is loaded before the worker joins the group (a
+    group leader without it assigns no partitions at all)."""
+    c = s.sink
+    consumer = KafkaConsumer(
+        **kafka_client_config(s.kafka),
+        group_id=c.group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=c.max_poll_records,
+        metadata_max_age_ms=c.metadata_max_age_ms,
+        fetch_min_bytes=c.fetch_min_bytes,
+        fetch_max_wait_ms=c.fetch_max_wait_ms,
     )
+    try:
+        wait_for_partitions(consumer, [s.kafka.enriched_topic])
+    except RuntimeError:
+        consumer.close()
+        raise
+    return consumer
+
+
+def dlq_producer(s: Settings) -> KafkaProducer:
+    """The sink's producer of dead letters: acks=all and idempotent, like every producer of akhbar."""
+    return KafkaProducer(
+        **kafka_client_config(s.kafka), acks="all", enable_idempotence=True, linger_ms=s.sink.dlq_linger_ms
+    )
+
+
+def sink_worker(s: Settings) -> SinkWorker:
+    """The sink worker with its clients: the enriched topic's consumer, the dead-letter producer, the bulk writer
+    to the index alias (credentials checked at once) and the batching and retry bounds of the settings."""
+    from sinks.base import Item
+    from sinks.batch import Batcher
+    from sinks.elasticsearch import ElasticsearchSink
+    from sinks.worker import SinkWorker, WorkerConfig
+
+    c, es = s.sink, s.elasticsearch
+    sink = ElasticsearchSink(
+        es_client(es, check=True),
+        alias=es.alias,
+        replicas=es.replicas,
+        attempts=c.bulk_attempts,
+        retry_timeout_s=c.bulk_retry_timeout_s,
+        wait_initial_s=c.bulk_wait_initial_s,
+        wait_max_s=c.bulk_wait_max_s,
+        retry_after_s=c.outage_round_s,
+    )
+    batcher: Batcher[Item] = Batcher(c.batch_max_count, c.batch_max_bytes, c.batch_max_age_s)
+    config = WorkerConfig(
+        topic=s.kafka.enriched_topic,
+        dlq_topic=s.kafka.dlq_topic,
+        poll_timeout_ms=c.poll_timeout_ms,
+        probe_interval_s=c.probe_interval_s,
+        commit_timeout_ms=c.commit_timeout_ms,
+        commit_attempts=c.commit_attempts,
+        commit_retry_timeout_s=c.commit_retry_timeout_s,
+        commit_wait_initial_s=c.commit_wait_initial_s,
+        commit_wait_max_s=c.commit_wait_max_s,
+    )
+    consumer = sink_consumer(s)
+    return SinkWorker(consumer, dlq_producer(s), sink, batcher, config)
+
+
+def es_client(es: ElasticsearchSettings, *, check: bool = False) -> Elasticsearch:
+    """The Elasticsearch client; ``check`` = fail at once on rejected credentials (:func:`check_elasticsearch`).
+
+    The client's own retries are off: every retry is the sink's, bounded and logged.
+    """
+    from elasticsearch import Elasticsearch
+
+    kwargs: dict[str, Any] = {"request_timeout": es.request_timeout_s, "max_retries": 0, "retry_on_timeout": False}
+    if es.api_key:
+        kwargs["api_key"] = es.api_key.get_secret_value()
+    if es.username and es.password:
+        kwargs["basic_auth"] = (es.username, es.password.get_secret_value())
+    if es.ca_certs:
+        kwargs["ca_certs"] = str(es.ca_certs)
+    client = Elasticsearch(es.url, **kwargs)
     if check:
         check_elasticsearch(client, es)
     return client
 
 
-def enrich_config(s: Settings) -> EnrichConfig:
-    from processors.enrich import EnrichConfig
+def chain_config(e: EnrichSettings) -> ChainConfig:
+    """What ``processors.chain.build_chain`` takes, from the enrich settings."""
+    from processors.chain import ChainConfig
 
-    e = s.enrich
-    return EnrichConfig(
+    return ChainConfig(
         steps=e.steps,
         accepted_languages=e.accepted_languages,
+        future_date_tolerance=e.future_date_tolerance,
         ner_backend=e.ner_backend,
-        ner_camel_model_dir=str(e.ner_camel_model_dir) if e.ner_camel_model_dir else None,
+        ner_camel_model_dir=e.ner_camel_model_dir,
         topic_threshold=e.topic_threshold,
     )

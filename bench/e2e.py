@@ -357,7 +357,7 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=None, help="articles for the full-speed phase (default: all)")
     ap.add_argument("--rate", type=float, default=50.0, help="articles/s for the latency phase")
     ap.add_argument("--rate-seconds", type=float, default=30.0, help="length of the latency phase")
-    ap.add_argument("--steps", default=None, help="comma-separated enrichment steps (default: all registered)")
+    ap.add_argument("--steps", default=None, help="comma-separated enrichment steps (default: settings.enrich.steps)")
     ap.add_argument(
         "--processors",
         type=int,

@@ -36,7 +36,7 @@ def main() -> None:
     args = parse_and_pin(__doc__, articles=DEFAULT_ARTICLES, repeat=DEFAULT_REPEAT)
 
     from processors.ner import extract_entities
-    from processors.ner.text import tokenize
+    from processors.ner.tokens import tokenize
 
     articles = _load_articles(args.data, args.articles)
     n_tokens = sum(len(tokenize(t)) + len(tokenize(b)) for t, b in articles)

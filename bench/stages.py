@@ -100,7 +100,7 @@ def _drain(
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--count", type=int, default=None, help="articles of the corpus (default: all)")
-    ap.add_argument("--steps", default=None, help="comma-separated enrichment steps (default: all registered)")
+    ap.add_argument("--steps", default=None, help="comma-separated enrichment steps (default: settings.enrich.steps)")
     ap.add_argument("--passes", type=int, default=PASSES, help="copies of the corpus")
     args = ap.parse_args()
     base = settings_with_steps(args.steps)

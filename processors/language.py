@@ -10,16 +10,24 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from processors.arabic import (
+    ARABIC_NEWS_LETTERS,
+    ARABIC_ONLY_LETTERS,
+    ARABIC_SCRIPT_LETTERS,
+    OTHER_SCRIPT_LETTERS,
+    PERSIAN_LETTERS,
+    URDU_LETTERS,
+)
+
 LATIN = re.compile("[A-Za-z\u00c0-\u024f]")
 SAMPLE_CHARS = 1_000  # ~170 words settle Arabic vs Persian/Urdu/Latin; reading more only costs time
 MIN_SCRIPT_SHARE = 0.3  # under 30% Arabic-script letters, the text is mostly another script
-URDU_ONLY = frozenset("ٹڈڑںےۓھۃہ")
+URDU_ONLY = URDU_LETTERS
 URDU_MIN_SHARE = 0.01  # Urdu-only letters are this frequent in any Urdu sentence, and absent from Arabic
-OTHER_ONLY = frozenset("ڕۆێڵەټډړښږځڅۍېڭۇۋې")  # Kurdish, Pashto, Uyghur letters absent from Arabic and Persian
-PERSIAN_MARKERS = frozenset("پچژگکی")
-ARABIC_MARKERS = frozenset("كيةى")
-# the Arabic alphabet (hamza forms, alef wasla) plus the loan letters Arabic news uses for foreign names
-ARABIC_LETTERS = frozenset(chr(c) for c in range(0x0621, 0x064B)) | frozenset("ٱپچگڤ")
+OTHER_ONLY = OTHER_SCRIPT_LETTERS
+PERSIAN_MARKERS = PERSIAN_LETTERS
+ARABIC_MARKERS = ARABIC_ONLY_LETTERS
+ARABIC_LETTERS = ARABIC_NEWS_LETTERS
 ARABIC_WORDS = frozenset(
     ["في", "من", "على", "إلى", "الى", "أن", "ان", "التي", "الذي", "عن", "مع", "هذا", "هذه", "كان", "قال", "بين", "بعد"]
 )
@@ -40,8 +48,7 @@ def _count(text: str, chars: frozenset[str]) -> int:
 # Arabic-script letters are counted by runs of a character class (one match per word), the other letters with
 # str.isalpha (in C): both several times cheaper than the one-match-per-character findall calls they replaced
 # (0.22 ms of the processor's ~0.6 ms per article).
-_SCRIPT_RANGES = ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF))
-_ARABIC_SCRIPT_LETTERS = frozenset(c for lo, hi in _SCRIPT_RANGES for c in range(lo, hi + 1) if chr(c).isalpha())
+_ARABIC_SCRIPT_LETTERS = ARABIC_SCRIPT_LETTERS
 
 
 def _letters(text: str) -> int:

@@ -3,7 +3,8 @@
 ``clean`` makes the text that is stored and shown (and that entity spans point into): markup leftovers,
 control and zero-width characters, tatweel and extra whitespace removed, Unicode NFKC (presentation
 forms folded to letters). ``normalize_for_matching`` makes a copy for matching and search: no diacritics,
-alef forms -> ا, alef maqsura -> ي, teh marbuta -> ه, Arabic-Indic digits -> ASCII, Latin lower-cased.
+alef forms -> ا, alef maqsura -> ي, teh marbuta -> ه, Arabic-Indic digits -> ASCII, Latin lower-cased
+(:func:`processors.arabic.fold_for_search`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,20 @@ from dataclasses import dataclass
 
 from camel_tools.utils.normalize import normalize_unicode
 
+from processors.arabic import TATWEEL, fold_for_search
+
+__all__ = [
+    "MAX_BODY_CHARS",
+    "MAX_TITLE_CHARS",
+    "Cleaned",
+    "clean",
+    "normalize_for_matching",
+    "strip_markup",
+    "word_count",
+]
+
 MAX_BODY_CHARS = 200_000  # ~40x a long news article; beyond it NLP time grows with no gain: cut and flag
 MAX_TITLE_CHARS = 1_000  # a "title" longer than this is a scraping mistake: cut and flag
-TATWEEL = "\u0640"
 SHADDA = "\u0651"
 
 _TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^<>]{0,2000}?>")
@@ -38,15 +50,10 @@ _INVISIBLE = re.compile(
 # shadda (combining class 33) then tanween or a short vowel (27-32): NFKC orders the vowel first
 _SHADDA_BEFORE_VOWEL = re.compile("\u0651([\u064b-\u0650])")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
-_INDIC_DIGIT = re.compile("[٠-٩۰-۹]")
-_ARABIC_INDIC = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _WORD = re.compile(r"\w+")
-# What camel-tools' dediac_ar removes and normalize_alef_ar folds (tests/unit/processors/test_text.py checks
-# normalize_for_matching against those functions on every BMP character). Its regex character classes visit
-# every character of the text; str.replace per character is a C search that skips texts without it: 36 µs
-# instead of 62 µs for a 1,700-character article.
-_DIACRITICS = "\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652\u0670"  # tanween, harakat, shadda, sukun, dagger alef
-_ALEF_FORMS = "\u0625\u0623\u0671\u0622"  # alef with hamza below/above, wasla, madda -> bare alef
+# The search folding (tests/unit/processors/test_text.py checks it against camel-tools' dediac_ar and
+# normalize_alef_ar on every BMP character).
+normalize_for_matching = fold_for_search
 
 
 @dataclass(frozen=True)
@@ -143,19 +150,6 @@ def clean(text: str | None, *, max_chars: int = MAX_BODY_CHARS) -> Cleaned:
     if not out:
         flags.add("empty")
     return Cleaned(out, frozenset(flags))
-
-
-def normalize_for_matching(text: str) -> str:
-    """Diacritics-free, orthographically folded copy: spelling variants of a word become one string."""
-    out = text
-    for mark in _DIACRITICS:
-        out = out.replace(mark, "")
-    for alef in _ALEF_FORMS:
-        out = out.replace(alef, "\u0627")
-    out = out.replace("\u0649", "\u064a").replace("\u0629", "\u0647")  # alef maqsura -> yeh, teh marbuta -> heh
-    if _INDIC_DIGIT.search(out):
-        out = out.translate(_ARABIC_INDIC)
-    return out.lower()
 
 
 def word_count(text: str) -> int:

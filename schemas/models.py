@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -173,6 +173,7 @@ class DeadLetter(_Model):
     original_encoding: Literal["utf-8", "base64"]
     original_truncated: bool = False
     original_size: int = 0
+    replays: int = 0
 
 
 def validate_raw(obj: object) -> RawArticle:
@@ -180,6 +181,13 @@ def validate_raw(obj: object) -> RawArticle:
     _validate("raw_article", obj)
     assert isinstance(obj, dict)
     return RawArticle.model_validate(obj)
+
+
+def check_enriched(obj: object) -> None:
+    """Check a decoded JSON value against enriched_article v1 without building the model; raises SchemaViolation.
+
+    For a consumer that passes the document on as it came (the sink indexes the original bytes)."""
+    _validate("enriched_article", obj)
 
 
 def validate_enriched(obj: object) -> EnrichedArticle:
@@ -204,6 +212,7 @@ def dead_letter(
     partition: int | None = None,
     offset: int | None = None,
     origin: str | None = None,
+    replays: int = 0,
 ) -> DeadLetter:
     """Build a DLQ record: the original (cut to 64 KiB, base64 when it is not UTF-8) and why it failed."""
     raw = original.encode("utf-8", "surrogatepass") if isinstance(original, str) else (original or b"")
@@ -231,6 +240,7 @@ def dead_letter(
         original_encoding=encoding,  # type: ignore[arg-type]
         original_truncated=size > DLQ_ORIGINAL_MAX_BYTES,
         original_size=size,
+        replays=replays,
     )
 
 
@@ -245,6 +255,20 @@ class KafkaRecord:
 
 RAW_HEADERS = [("schema", b"raw_article.v1")]  # consumers can tell the shape without parsing the value
 ENRICHED_HEADERS = [("schema", b"enriched_article.v1")]
+# On a message `akhbar dlq replay` re-produced: how many times it has been replayed. A stage that dead-letters
+# such a message again copies the count into the letter, so a record that keeps failing can be told apart.
+REPLAYS_HEADER = "replays"
+
+
+def replays_of(headers: Iterable[tuple[str, bytes | None]] | None) -> int:
+    """The replay count in a consumed message's headers (0 when absent or unreadable)."""
+    for name, value in headers or ():
+        if name == REPLAYS_HEADER and value:
+            try:
+                return max(0, int(value))
+            except ValueError:
+                return 0
+    return 0
 
 
 def dead_letter_record(letter: DeadLetter) -> KafkaRecord:
@@ -260,5 +284,6 @@ def dead_letter_record(letter: DeadLetter) -> KafkaRecord:
             ("schema", b"dead_letter.v1"),
             ("reason", str(letter.reason).encode()),
             ("stage", str(letter.stage).encode()),
+            (REPLAYS_HEADER, str(letter.replays).encode()),
         ],
     )

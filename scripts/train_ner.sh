@@ -9,4 +9,4 @@ SEED="${2:-13}"
 OUT="$ROOT/processors/ner/model"
 rm -f "$OUT"/*.crfsuite "$OUT"/*.tsv.gz "$OUT"/meta.json  # rebuild every artefact from the data
 cd "$ROOT"
-exec python -m processors.ner.train --data "$DATA" --out "$OUT" --seed "$SEED"
+exec bin/akhbar train ner --data "$DATA" --out "$OUT" --seed "$SEED"

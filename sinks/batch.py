@@ -9,16 +9,12 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
-MAX_COUNT = 500  # Elasticsearch's bulk sweet spot for ~5 KB news documents
-MAX_BYTES = 5 * 1024 * 1024  # bulk requests of 5-15 MB are the documented optimum; stay at the low end
-MAX_AGE_S = 0.5  # a lone article is searchable within ~1.5 s (0.5 s batch + 1 s refresh)
-
 
 @dataclass
 class Batcher(Generic[T]):
-    max_count: int = MAX_COUNT
-    max_bytes: int = MAX_BYTES
-    max_age_s: float = MAX_AGE_S
+    max_count: int
+    max_bytes: int
+    max_age_s: float
     clock: Callable[[], float] = time.monotonic
     items: list[T] = field(default_factory=list)
     size_bytes: int = 0

@@ -1,80 +1,69 @@
-"""Bulk writes to Elasticsearch with bounded, named retries.
+"""The Elasticsearch bulk writer: a :class:`sinks.base.Sink` for the article index alias.
 
-``ElasticsearchSink.write(batch)`` sends one bulk request (``_id`` = article id, so a replay overwrites
-instead of duplicating), retries what is retryable, and returns per-item failures for the dead-letter topic.
-What it retries: the whole request on connection errors, timeouts, 429 and 5xx; single items that answered
-429 or 5xx. Bounded by ``max_attempts``; past that it raises ``ElasticsearchUnavailable`` and the caller
-keeps the batch (and its uncommitted offsets) and pauses.
+``flush()`` sends the items added since the last flush as bulk requests (``_id`` = article id, so a replay
+overwrites instead of duplicating). Each item's outcome is one of three: written (2xx), retryable (429, 5xx:
+sent again in the next attempt) or rejected (any other status: returned for the dead-letter topic). A request
+that fails as a whole on a connection error, a timeout, 429 or 5xx is retried too. What it retries, with
+stamina: the bulk request of the items not yet written, bounded by attempts and total time; past the bound it
+raises :class:`Backpressure` and keeps those items for the next ``flush()``.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import orjson
+import stamina
 from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError, Elasticsearch
 
+from schemas import Reason
+from sinks.base import Backpressure, Flushed, Item, Rejection, Sink
+from sinks.index import ensure_index
+
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5  # with the backoff below: ~15 s of retrying before the sink pauses the consumer
-BACKOFF_BASE_S = 0.5  # first wait; doubles each attempt
-BACKOFF_MAX_S = 8.0  # no single wait longer than this
-RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})  # overloaded or failing nodes: the same request may pass
 
 
-class ElasticsearchUnavailable(RuntimeError):
-    """Elasticsearch did not accept the batch within the retry bound."""
+class _NotAccepted(Exception):
+    """One bulk attempt left items unwritten for a reason worth retrying."""
 
 
-@dataclass(frozen=True)
-class Item:
-    """One document to index and where it came from (for commits and dead letters)."""
-
-    doc_id: str
-    source: bytes  # the document JSON, as received
-    topic: str
-    partition: int
-    offset: int
-
-
-@dataclass(frozen=True)
-class ItemFailure:
-    item: Item
-    status: int
-    reason: str  # machine-readable code for the DLQ
-    detail: str
-
-
-@dataclass(frozen=True)
-class WriteResult:
-    indexed: int
-    failures: list[ItemFailure]
-    attempts: int
-
-
-def backoff_s(attempt: int) -> float:
-    return float(min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** (attempt - 1)))
-
-
-class ElasticsearchSink:
+class ElasticsearchSink(Sink):
     def __init__(
         self,
         client: Elasticsearch,
-        alias: str,
         *,
-        max_attempts: int = MAX_ATTEMPTS,
-        sleep: Callable[[float], None] = time.sleep,
+        alias: str,
+        replicas: int,
+        attempts: int,
+        retry_timeout_s: float,
+        wait_initial_s: float,
+        wait_max_s: float,
+        retry_after_s: float,
     ) -> None:
+        """``attempts``/``retry_timeout_s``/``wait_*``: the bound and backoff of one flush's retries;
+        ``retry_after_s``: how soon the worker should try a refused batch again at the latest."""
         self.client = client
         self.alias = alias
-        self.max_attempts = max_attempts
-        self.sleep = sleep
+        self.replicas = replicas
+        self.attempts = attempts
+        self.retry_timeout_s = retry_timeout_s
+        self.wait_initial_s = wait_initial_s
+        self.wait_max_s = wait_max_s
+        self.retry_after_s = retry_after_s
+        self._pending: list[Item] = []  # added, not yet written (kept across a Backpressure)
+        self._written = 0  # outcomes of the batch so far, returned by the flush that completes it
+        self._rejected: list[Rejection] = []
+
+    def setup(self) -> None:
+        ensure_index(self.client, self.alias, replicas=self.replicas)
+
+    def add(self, item: Item) -> None:
+        self._pending.append(item)
 
     def available(self) -> bool:
         """One cheap health request: does Elasticsearch answer at all (any status but an error)?"""
@@ -84,7 +73,7 @@ class ElasticsearchSink:
             return False
         return True
 
-    def _operations(self, items: Sequence[Item]) -> Any:
+    def _operations(self, items: list[Item]) -> Any:
         """NDJSON lines as bytes: the documents go out as they came from Kafka, never parsed and re-encoded.
 
         The client's NDJSON serializer passes bytes lines through; a source spread over several lines (pretty-
@@ -97,80 +86,69 @@ class ElasticsearchSink:
             ops.append(orjson.dumps(orjson.loads(source)) if b"\n" in source or b"\r" in source else source)
         return ops
 
-    def write(self, items: Sequence[Item]) -> WriteResult:
-        """Index ``items``; return what was indexed and the items Elasticsearch rejected for good."""
-        pending = list(items)
-        failures: list[ItemFailure] = []
-        indexed = 0
-        last_error = ""
-        for attempt in range(1, self.max_attempts + 1):
-            if not pending:
-                break
-            try:
-                resp = self.client.bulk(operations=self._operations(pending))
-            except (TransportConnectionError, ConnectionTimeout) as exc:
-                last_error = f"{type(exc).__name__}: {exc}"
-            except ApiError as exc:
-                if exc.meta.status not in RETRYABLE_STATUS:
-                    raise
-                last_error = f"HTTP {exc.meta.status}: {exc.message}"
+    def flush(self) -> Flushed:
+        """Write the pending items; return what was written and what Elasticsearch rejected for good."""
+        attempts = 0
+        try:
+            for attempt in stamina.retry_context(
+                on=_NotAccepted,
+                attempts=self.attempts,
+                timeout=self.retry_timeout_s,
+                wait_initial=self.wait_initial_s,
+                wait_max=self.wait_max_s,
+            ):
+                with attempt:
+                    attempts = attempt.num
+                    self._bulk(attempt.num, attempt.next_wait)
+        except _NotAccepted as exc:
+            raise Backpressure(
+                f"{len(self._pending)} document(s) not accepted by Elasticsearch after {attempts} attempts: {exc}",
+                retry_after_s=self.retry_after_s,
+                kept=len(self._pending),
+            ) from exc
+        flushed = Flushed(self._written, self._rejected, attempts)
+        self._written, self._rejected = 0, []
+        return flushed
+
+    def _bulk(self, attempt: int, next_wait_s: float) -> None:
+        """One bulk request of the pending items; raises _NotAccepted while some are left to retry."""
+        if not self._pending:
+            return
+        try:
+            resp = self.client.bulk(operations=self._operations(self._pending))
+        except (TransportConnectionError, ConnectionTimeout) as exc:
+            self._not_accepted(attempt, next_wait_s, f"{type(exc).__name__}: {exc}")
+        except ApiError as exc:
+            if exc.meta.status not in RETRYABLE_STATUS:
+                raise
+            self._not_accepted(attempt, next_wait_s, f"HTTP {exc.meta.status}: {exc.message}")
+        retry: list[Item] = []
+        last_status = 0
+        for item, result in zip(self._pending, resp["items"], strict=True):
+            outcome = result.get("index", {})
+            status = int(outcome.get("status", 500))
+            if status < 300:
+                self._written += 1
+            elif status in RETRYABLE_STATUS:
+                retry.append(item)
+                last_status = status
             else:
-                retry = []
-                for item, result in zip(pending, resp["items"], strict=True):
-                    outcome = result.get("index", {})
-                    status = int(outcome.get("status", 500))
-                    if status < 300:
-                        indexed += 1
-                    elif status in RETRYABLE_STATUS:
-                        retry.append(item)
-                        last_error = f"item status {status}"
-                    else:
-                        err = outcome.get("error") or {}
-                        failures.append(
-                            ItemFailure(
-                                item,
-                                status,
-                                "index_rejected",
-                                f"{err.get('type', 'error')}: {err.get('reason', '')}"[:1000],
-                            )
-                        )
-                pending = retry
-                if not pending:
-                    return WriteResult(indexed, failures, attempt)
-            if attempt < self.max_attempts:
-                wait = backoff_s(attempt)
-                log.warning(
-                    "bulk of %d to %s: attempt %d/%d failed (%s); retrying in %.1fs",
-                    len(pending),
-                    self.alias,
-                    attempt,
-                    self.max_attempts,
-                    last_error,
-                    wait,
-                )
-                self.sleep(wait)
-        if pending:
-            raise ElasticsearchUnavailable(
-                f"{len(pending)} document(s) not accepted by Elasticsearch after {self.max_attempts} attempts: "
-                f"{last_error}"
-            )
-        return WriteResult(indexed, failures, self.max_attempts)
+                err = outcome.get("error") or {}
+                detail = f"{err.get('type', 'error')}: {err.get('reason', '')}"[:1000]
+                self._rejected.append(Rejection(item, status, Reason.INDEX_REJECTED, detail))
+        self._pending = retry
+        if retry:
+            self._not_accepted(attempt, next_wait_s, f"item status {last_status}")
 
-
-def make_client(
-    url: str,
-    *,
-    api_key: str | None = None,
-    basic_auth: tuple[str, str] | None = None,
-    ca_certs: str | None = None,
-    request_timeout_s: float = 30.0,
-) -> Elasticsearch:
-    """A client whose own retries are off: every retry is the sink's, bounded and logged."""
-    kwargs: dict[str, Any] = {"request_timeout": request_timeout_s, "max_retries": 0, "retry_on_timeout": False}
-    if api_key:
-        kwargs["api_key"] = api_key
-    if basic_auth:
-        kwargs["basic_auth"] = basic_auth
-    if ca_certs:
-        kwargs["ca_certs"] = ca_certs
-    return Elasticsearch(url, **kwargs)
+    def _not_accepted(self, attempt: int, next_wait_s: float, why: str) -> NoReturn:
+        then = f"retrying in {next_wait_s:.1f}s or more" if attempt < self.attempts else "giving up for now"
+        log.warning(
+            "bulk of %d to %s: attempt %d/%d failed (%s); %s",
+            len(self._pending),
+            self.alias,
+            attempt,
+            self.attempts,
+            why,
+            then,
+        )
+        raise _NotAccepted(why)

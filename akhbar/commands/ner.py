@@ -11,7 +11,9 @@ from pathlib import Path
 
 import click
 
-BACKENDS = ("auto", "shipped", "crf", "camel")  # shipped = CRF + BiLSTM-CRF ensemble; crf = the CRF alone
+from processors.ner import BACKENDS  # shipped = CRF + BiLSTM-CRF ensemble; crf = the CRF alone
+
+TRAINING_MISSING = "akhbar train/eval need the training package of a source checkout (it is not in the wheel)"
 
 
 @click.command("ner")
@@ -39,7 +41,12 @@ def eval_ner_cmd(gold: Path, backend: str, camel_model_dir: Path | None) -> None
     import orjson
 
     from processors.ner import tag_tokens
-    from processors.ner.conll import evaluate, read_conll
+    from processors.ner.conll import read_conll
+
+    try:
+        from training.ner.evaluate import evaluate
+    except ImportError as exc:
+        raise click.ClickException(TRAINING_MISSING) from exc
 
     sents, gold_tags = read_conll(gold)
     pred = tag_tokens(sents, backend=backend, camel_model_dir=camel_model_dir)
@@ -57,13 +64,27 @@ def eval_ner_cmd(gold: Path, backend: str, camel_model_dir: Path | None) -> None
 )
 @click.option("--seed", type=int, default=None, help="Random seed (default: the shipped model's).")
 @click.option("--dev/--no-dev", default=True, show_default=True, help="Also train on 90% and report dev F1.")
-def train_ner_cmd(data_dir: Path, out_dir: Path, seed: int | None, dev: bool) -> None:
+@click.option("--full/--no-full", default=True, show_default=True, help="Train the shipped model on 100%.")
+@click.option(
+    "--work",
+    "work_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Keep the (large, not shipped) word vectors here between runs.",
+)
+def train_ner_cmd(
+    data_dir: Path, out_dir: Path, seed: int | None, dev: bool, full: bool, work_dir: Path | None
+) -> None:
     """Train the NER model from ``DATA/ner`` (+ unlabelled text and gazetteers) into ``OUT``."""
     import orjson
 
-    from processors.ner.train import DEFAULT_SEED, TrainConfig, run
+    try:
+        from training.ner.train_ner import DEFAULT_SEED, TrainConfig, run
+    except ImportError as exc:
+        raise click.ClickException(TRAINING_MISSING) from exc
 
     if out_dir.suffix:  # `--out model/ner.crfsuite`: the model is a directory of files, use the file's folder
         out_dir = out_dir.parent
-    meta = run(data_dir, out_dir, seed=DEFAULT_SEED if seed is None else seed, dev=dev, full=True, cfg=TrainConfig())
+    seed = DEFAULT_SEED if seed is None else seed
+    meta = run(data_dir, out_dir, seed=seed, dev=dev, full=full, cfg=TrainConfig(), work_dir=work_dir)
     sys.stdout.write(orjson.dumps(meta.get("dev", {}), option=orjson.OPT_INDENT_2).decode() + "\n")

@@ -13,7 +13,8 @@ import click
 import orjson
 
 DEFAULT_OUT = Path("processors/topics/model/topics.npz")  # where the shipped bundle lives in the repo
-DEFAULT_SEED = 13  # same seed as processors.topics.train.SEED: reruns reproduce the shipped bundle
+DEFAULT_SEED = 13  # same seed as training.topics.train_topics.SEED: reruns reproduce the shipped bundle
+TRAINING_MISSING = "akhbar train/eval need the training package of a source checkout (it is not in the wheel)"
 
 
 @click.command("topics")
@@ -30,13 +31,16 @@ DEFAULT_SEED = 13  # same seed as processors.topics.train.SEED: reruns reproduce
     type=click.Path(dir_okay=False, path_type=Path),
     default=DEFAULT_OUT,
     show_default=True,
-    help="Model bundle (.npz) to write.",
+    help="Model bundle (.npz) to write; its meta.json is written next to it.",
 )
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
 @click.option("--skip-loo", is_flag=True, help="Skip leave-one-outlet-out evaluation (no calibration fit).")
 def train_topics_cmd(data_dir: Path, out: Path, seed: int, skip_loo: bool) -> None:
     """Train the topic + geo classifiers and keyword statistics; print metrics as JSON."""
-    from processors.topics.train import train
+    try:
+        from training.topics.train_topics import train
+    except ImportError as exc:
+        raise click.ClickException(TRAINING_MISSING) from exc
 
     metrics = train(data_dir, out, seed=seed, run_loo=not skip_loo)
     sys.stdout.write(orjson.dumps(metrics, option=orjson.OPT_INDENT_2).decode() + "\n")
@@ -59,7 +63,10 @@ def train_topics_cmd(data_dir: Path, out: Path, seed: int, skip_loo: bool) -> No
 )
 def eval_topics_cmd(jsonl: Path, model: Path | None) -> None:
     """Print top-label accuracy and macro-F1 (over the gold labels present) as JSON."""
-    from processors.topics.train import evaluate_jsonl
+    try:
+        from training.topics.evaluate import evaluate_jsonl
+    except ImportError as exc:
+        raise click.ClickException(TRAINING_MISSING) from exc
 
     result = evaluate_jsonl(jsonl, model_path=model)
     sys.stdout.write(orjson.dumps(result).decode() + "\n")

@@ -5,25 +5,41 @@ returns article-level entities ``{text, type, canonical, count, spans}`` (types 
 character offsets into the given strings and exclude proclitics, see ``canonical.py``).
 ``entity_fields(entities)`` flattens them into keyword lists for the index.
 
-Everything heavy (the CRF, cluster tables, torch for the camel backend) is loaded lazily on first use and
-cached per process; importing this package needs neither torch nor crfsuite.
+Everything heavy (the CRF, cluster tables, torch) is loaded on first use and cached per process; importing this
+package needs neither torch nor crfsuite. ``load_models(backend)`` loads it all at once: a processor calls it at
+start, so a missing or broken model file stops it there with a :class:`ModelError` naming the file.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from processors.model_files import ModelError
 from processors.ner.canonical import Mention, mentions_from_tags, merge_mentions, raw_spans
-from processors.ner.text import Token, normalize, tokenize
+from processors.ner.tokens import Token, normalize, tokenize
+from schemas import ENTITY_FIELDS
 
-__all__ = ["Backend", "entity_fields", "extract_entities", "split_sentences", "tag_tokens"]
+__all__ = [
+    "BACKENDS",
+    "Backend",
+    "ModelError",
+    "entity_fields",
+    "extract_entities",
+    "load_models",
+    "split_sentences",
+    "tag_tokens",
+]
 
-Backend = Literal["auto", "shipped", "camel"]
+log = logging.getLogger(__name__)
+
+Backend = Literal["auto", "shipped", "crf", "camel"]
+BACKENDS: tuple[Backend, ...] = ("auto", "shipped", "crf", "camel")
 SENTENCE_END = frozenset(".!?؟;؛…\n")  # token texts that close a sentence (the CRF was trained per sentence)
-FIELD_KEYS = {"PER": "persons", "LOC": "locations", "ORG": "organizations", "MISC": "misc"}
+FIELD_KEYS = {str(kind): name for kind, name in ENTITY_FIELDS.items()}  # entity type -> the index's keyword field
 
 
 def split_sentences(text: str, tokens: Sequence[Token]) -> list[list[Token]]:
@@ -51,13 +67,35 @@ def _resolve_backend(backend: str, camel_model_dir: Path | None) -> str:
 
     ``shipped`` = the CRF + BiLSTM-CRF ensemble (best F1); ``crf`` = the shipped CRF alone (2.5x faster, no torch).
     """
-    if backend in ("shipped", "crf"):
+    if backend in ("shipped", "crf", "camel"):
         return backend
-    if backend == "camel":
-        return "camel"
+    if backend != "auto":
+        raise ValueError(f"unknown NER backend {backend!r}; known: {', '.join(BACKENDS)}")
     from processors.ner import camel
 
-    return "camel" if camel.camel_available(camel_model_dir) else "shipped"
+    if camel.camel_available(camel_model_dir):
+        log.info(
+            "NER backend auto: camel (a CAMeL BERT NER model is installed at %s)", camel_model_dir or "~/.camel_tools"
+        )
+        return "camel"
+    log.info("NER backend auto: shipped (no CAMeL BERT NER model installed; the shipped CRF + BiLSTM-CRF tags)")
+    return "shipped"
+
+
+def load_models(backend: str = "auto", camel_model_dir: Path | str | None = None) -> str:
+    """Load every model file the backend needs now (raises ModelError naming a missing or broken file).
+
+    Returns the backend that will tag (``auto`` resolved)."""
+    camel_dir = _as_path(camel_model_dir)
+    which = _resolve_backend(backend, camel_dir)
+    from processors.ner.tagger import get_tagger
+
+    get_tagger().load_all(neural=which == "shipped")  # the shipped tables also serve the camel backend
+    if which == "camel":
+        from processors.ner import camel
+
+        camel.get_camel_tagger(camel_dir)
+    return which
 
 
 def _as_path(camel_model_dir: Path | str | None) -> Path | None:
@@ -86,7 +124,7 @@ def tag_tokens(
 
         tags = camel.get_camel_tagger(camel_model_dir).tag_sents(sents)
     else:
-        from processors.ner.model import get_tagger
+        from processors.ner.tagger import get_tagger
 
         tags = get_tagger().tag_sents(sents, neural=which == "shipped")
     if consistency == "windows":
@@ -97,23 +135,17 @@ def tag_tokens(
 
 
 def _single_word_filter() -> Callable[[str], bool]:
-    """Which words a one-word name may be propagated onto (needs the shipped count/prior tables)."""
-    from processors.ner.model import get_tagger
+    """Which words a one-word name may be propagated onto (from the shipped count and prior tables)."""
+    from processors.ner.tagger import get_tagger
 
-    try:
-        return get_tagger().allow_single
-    except Exception:  # without the shipped tables: only multi-word names are propagated
-        return lambda _norm: False
+    return get_tagger().allow_single
 
 
 def _counts() -> Mapping[str, int]:
     """Corpus word counts shipped with the cluster table (used to decide proclitic splits)."""
-    from processors.ner.model import get_tagger
+    from processors.ner.tagger import get_tagger
 
-    try:
-        return get_tagger().counts
-    except Exception:  # without the shipped tables only article-internal evidence decides clitic splits
-        return {}
+    return get_tagger().counts
 
 
 def extract_entities(

@@ -21,6 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from processors.model_files import ModelError
+
 CAMEL_BATCH_SIZE = 16  # sentences per forward pass: keeps peak memory low on CPU, throughput barely changes
 VALID_TAGS = frozenset(f"{p}-{t}" for p in "BI" for t in ("PERS", "LOC", "ORG", "MISC")) | {"O"}
 
@@ -83,8 +85,9 @@ class CamelTagger:
         NERecognizer = _import_ner_recognizer()
         torch.set_num_threads(1)  # one core per worker, as the pipeline sizes its processes
         path = model_dir if _is_model_dir(model_dir) else _default_model_path()
-        if not _is_model_dir(path):
-            raise FileNotFoundError("no CAMeL NER model: pass ner_camel_model_dir or install camel data ner-arabert")
+        if path is None or not _is_model_dir(path):
+            where = model_dir or CAMEL_DATA_DIR / CAMEL_NER_SUBPATH
+            raise ModelError(where, "no CAMeL NER model: pass ner_camel_model_dir or install camel data ner-arabert")
         self.recognizer: Any = NERecognizer(str(path), use_gpu=False)
         self._lock = threading.Lock()
 

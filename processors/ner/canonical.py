@@ -5,7 +5,7 @@ Spans: a mention's span covers the name *without* its proclitics (conjunction و
 except for the contraction ``لل`` (li + al, alef dropped: ``للأمم``), where the span keeps the whole token
 and the canonical form restores ``ال`` (``الأمم المتحدة``).
 
-Merging inside one article (all keys use ``text.normalize``: no diacritics/tatweel, one alef, ه for ة,
+Merging inside one article (all keys use ``tokens.normalize``: no diacritics/tatweel, one alef, ه for ة,
 ي for ى):
   * same key after stripping proclitics and the first word's article -> one entity (``لحماس``/``وحماس``/``حماس``;
     ``اسماعيل هنيه``/``إسماعيل هنية``);
@@ -20,15 +20,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from processors.arabic import DAGGER_ALEF, EXTRA_HARAKAT, HARAKAT, TATWEEL
 from processors.ner.conll import bio_spans
-from processors.ner.text import ARTICLE, Token, normalize
+from processors.ner.tokens import ARTICLE, Token, normalize
 
 TYPE_MAP = {"PERS": "PER", "PER": "PER", "LOC": "LOC", "ORG": "ORG", "MISC": "MISC", "MIS": "MISC"}
 STEM_RATIO = 3.0  # strip و/ف/ب/ل only if the bare form is >= 3x as frequent as the prefixed one (وليد stays)
 MIN_STEM_CHARS = 2  # a proclitic is never stripped if fewer letters would remain
 MIN_ARTICLE_STEM_CHARS = 2  # "ال" + at least two letters after a proclitic (بالعراق) is always a clitic + article
 _HAMZA_FORMS = set("أإآؤئءة")  # letters whose presence marks a carefully spelled variant
-_MARKS = {chr(c) for c in range(0x064B, 0x0660)} | {"\u0670", "\u0640"}
+_MARKS = frozenset(HARAKAT + EXTRA_HARAKAT + DAGGER_ALEF + TATWEEL)  # what the display form drops
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Character-aware neural tagger (char-CNN + word features + BiLSTM + CRF), combined with the feature CRF.
 
 Per token the network sees
-  * frozen PPMI-SVD word vectors (``clusters.py``; normalised word, and its clitic-free stem), restricted to a
+  * frozen PPMI-SVD word vectors (``training.ner.clusters``; normalised word, and its clitic-free stem), restricted to a
     shipped vocabulary and stored as int8 with a per-row scale;
   * learnt embeddings of the word-cluster ids (two clusterings, levels 256/1024/4096), so rare words outside
     the shipped vector vocabulary still carry distributional information;
@@ -19,19 +19,18 @@ BiLSTM and the forward-backward passes; all sentences of an article are one padd
 
 from __future__ import annotations
 
-import logging
-import random
-import time
+import pickle
+import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from processors.ner.features import Resources
-from processors.ner.text import is_arabic_letter, normalize, split_clitics
-
-log = logging.getLogger(__name__)
+from processors.arabic import DAGGER_ALEF, HARAKAT, TATWEEL
+from processors.model_files import ModelError, require
+from processors.ner.resources import Resources
+from processors.ner.tokens import is_arabic_letter, normalize, split_clitics
 
 LABELS = ("O", "B-PERS", "I-PERS", "B-LOC", "I-LOC", "B-ORG", "I-ORG", "B-MISC", "I-MISC")
 NEURAL_FILE = "neural.pt"  # torch state dict (float16) + vocabularies
@@ -40,7 +39,7 @@ MAX_CHARS = 20  # characters per word seen by the char-CNN (longer words: first 
 CLUSTER_LEVELS = (1, 2, 3)  # cluster table levels (256/1024/4096) embedded, for each of the two clusterings
 CACHE_MAX = 100_000  # distinct surface forms whose input vectors are cached (~60 MB per net), then cleared
 
-_MARKS = str.maketrans("", "", "\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652\u0640\u0670")
+_MARKS = str.maketrans("", "", HARAKAT + TATWEEL + DAGGER_ALEF)  # the char-CNN reads spelling without vowels
 
 
 def _shape(norm: str) -> str:
@@ -77,7 +76,6 @@ class WordFeats:
         self.res = res
         self.word_index = word_index  # normalised word -> row of the frozen vector table (0 = unknown)
         self.vocabs = vocabs  # "chars", "c{k}{lv}", and CAT_NAMES -> value -> id (0 = unknown/padding)
-        self.quantized: Any = None  # (int8 table, scales) at training time, for saving
 
     def raw(self, tok: str) -> dict[str, Any]:
         """Symbolic features of one token (strings), before vocabulary lookup."""
@@ -126,27 +124,6 @@ class WordFeats:
 
 
 N_DENSE = 6
-
-
-def build_vocabs(wf: WordFeats, sents: Sequence[Sequence[str]]) -> dict[str, dict[str, int]]:
-    """Vocabularies (0 = padding, 1 = unknown) of characters and categorical features seen in training."""
-    counts: dict[str, dict[str, int]] = {n: {} for n in ["chars", *wf.cat_names()]}
-    seen: set[str] = set()
-    for s in sents:
-        for tok in s:
-            if tok in seen:
-                continue
-            seen.add(tok)
-            r = wf.raw(tok)
-            for ch in r["chars"]:
-                counts["chars"][ch] = counts["chars"].get(ch, 0) + 1
-            for n in wf.cat_names():
-                counts[n][r[n]] = counts[n].get(r[n], 0) + 1
-    vocabs: dict[str, dict[str, int]] = {}
-    for n, d in counts.items():
-        keep = sorted(v for v, c in d.items() if c >= (2 if n == "chars" else 1))
-        vocabs[n] = {v: i + 2 for i, v in enumerate(keep)}
-    return vocabs
 
 
 def make_network(
@@ -222,7 +199,7 @@ def make_network(
     return Net()
 
 
-def _word_tensors(wf: WordFeats, words: Sequence[str], cache: dict[str, Any]) -> tuple[Any, ...]:
+def word_tensors(wf: WordFeats, words: Sequence[str], cache: dict[str, Any]) -> tuple[Any, ...]:
     """Input tensors (word row, stem row, chars, categorical ids, dense) of distinct words."""
     import torch
 
@@ -260,7 +237,7 @@ def _fill_cache(reps: dict[str, np.ndarray], uniq: Iterable[str], compute: Calla
         reps[tok] = row
 
 
-def _index(sents: Sequence[Sequence[str]]) -> tuple[dict[str, int], np.ndarray]:
+def token_index(sents: Sequence[Sequence[str]]) -> tuple[dict[str, int], np.ndarray]:
     """Distinct tokens (in order of appearance) and the (B, T) index of each token into them."""
     uniq: dict[str, int] = {}
     for s in sents:
@@ -271,102 +248,6 @@ def _index(sents: Sequence[Sequence[str]]) -> tuple[dict[str, int], np.ndarray]:
     for b, s in enumerate(sents):
         index[b, : len(s)] = [uniq[t] for t in s]
     return uniq, index
-
-
-def _batch_tensors(wf: WordFeats, sents: Sequence[Sequence[str]], cache: dict[str, Any]) -> tuple[Any, ...]:
-    """Distinct-word input tensors plus the (B, T) index of each token into them and the lengths."""
-    import torch
-
-    uniq, index = _index(sents)
-    lengths = torch.tensor([len(s) for s in sents], dtype=torch.long)
-    return (*_word_tensors(wf, list(uniq), cache), torch.from_numpy(index), lengths)
-
-
-def train_network(
-    wf: WordFeats,
-    vectors: Any,
-    sents: Sequence[Sequence[str]],
-    tags: Sequence[Sequence[str]],
-    *,
-    seed: int,
-    epochs: int = 25,
-    batch_size: int = 16,
-    lr: float = 2e-3,
-    hidden: int = 100,
-    char_filters: int = 50,
-    eval_fn: Callable[[Any, int], None] | None = None,
-    decay: bool = True,
-    word_dropout: float = 0.0,
-    swa_last: int = 0,
-    init: Any = None,
-) -> Any:
-    """Train the BiLSTM-CRF (Adam, dropout 0.5, sentences shuffled per epoch with ``seed``).
-
-    ``swa_last``: return the average of the weights after each of the last ``swa_last`` epochs (stochastic weight
-    averaging: the decayed-rate epochs sit in one basin, their mean tags like an ensemble at the cost of one net)."""
-    import torch
-
-    torch.manual_seed(seed)
-    rng = random.Random(seed)
-    # ``init``: a net trained before (on other sentences) to go on from, with a fresh optimiser and schedule
-    net = init if init is not None else make_network(vectors, wf.vocabs, hidden=hidden, char_filters=char_filters)
-    params = [p for p in net.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=lr)
-    lab = {y: i for i, y in enumerate(LABELS)}
-    data = [(list(s), [lab.get(y, 0) for y in ys]) for s, ys in zip(sents, tags, strict=True) if s]
-    cache: dict[str, Any] = {}
-    swa: dict[str, Any] | None = None
-    n_swa = 0
-    for ep in range(epochs):
-        t0 = time.time()
-        net.train()
-        if decay:  # linear decay to 10% of the rate: the last epochs settle instead of jumping around
-            for g in opt.param_groups:
-                g["lr"] = lr * (1.0 - 0.9 * ep / max(1, epochs - 1))
-        # batches of similar length (less padding), in random order
-        order = sorted(range(len(data)), key=lambda i: (len(data[i][0]), rng.random()))
-        batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-        rng.shuffle(batches)
-        total = 0.0
-        for bidx in batches:
-            bs = [data[i][0] for i in bidx]
-            wi, si, chars, cats, dense, index, lengths = _batch_tensors(wf, bs, cache)
-            if word_dropout > 0:  # hide some words' vectors: teaches the net to use clusters/chars for rare words
-                hide = torch.rand(wi.shape[0]) < word_dropout
-                wi, si = wi.masked_fill(hide, 0), si.masked_fill(hide, 0)
-                dense = dense.clone()
-                dense[hide, 4:6] = 1.0
-            reps = net.word_repr(wi, si, chars, cats, dense)
-            x = net.proj(net.drop(reps))[index]
-            em = net.emissions(x, lengths)
-            y = torch.zeros(index.shape, dtype=torch.long)
-            mask = torch.zeros(index.shape, dtype=torch.float32)
-            for b, i in enumerate(bidx):
-                y[b, : len(data[i][1])] = torch.tensor(data[i][1])
-                mask[b, : len(data[i][1])] = 1.0
-            loss = net.nll(em, y, mask) / len(bidx)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 5.0)
-            opt.step()
-            total += float(loss.detach()) * len(bidx)
-        log.info("epoch %d loss %.3f (%.0fs)", ep + 1, total / len(data), time.time() - t0)
-        if eval_fn is not None:
-            eval_fn(net, ep + 1)
-        if swa_last and ep >= epochs - swa_last:
-            cur = {k: v.detach().clone() for k, v in net.state_dict().items()}
-            if swa is None:
-                swa = cur
-            else:
-                for k, v in cur.items():
-                    swa[k] += v
-            n_swa += 1
-    if swa is not None:
-        net.load_state_dict({k: v / n_swa for k, v in swa.items()})
-        if eval_fn is not None:
-            eval_fn(net, epochs + 1)
-    net.eval()
-    return net
 
 
 def crf_marginals_batch(
@@ -440,11 +321,6 @@ _NEG = np.where(_ALLOWED, 0.0, -1e9)
 _START = np.array([-1e9 if y.startswith("I-") else 0.0 for y in LABELS])
 
 
-def viterbi_bio(logp: np.ndarray) -> list[str]:
-    """Best BIO-valid label sequence for per-token log-scores ``logp`` (T, L)."""
-    return viterbi_bio_batch(logp[None], [logp.shape[0]])[0]
-
-
 def viterbi_bio_batch(logp: np.ndarray, lengths: Sequence[int]) -> list[list[str]]:
     """BIO-constrained Viterbi for padded log-scores ``logp`` (B, T, L), one label list per sentence."""
     b, t, nl = logp.shape
@@ -493,10 +369,10 @@ class NeuralTagger:
         the BiLSTM and the forward-backward only."""
         torch = self.torch
         net = self.net
-        uniq, index = _index(sents)
+        uniq, index = token_index(sents)
         reps = self._reps
         with torch.inference_mode():
-            _fill_cache(reps, uniq, lambda words: net.proj(net.word_repr(*_word_tensors(self.wf, words, {}))).numpy())
+            _fill_cache(reps, uniq, lambda words: net.proj(net.word_repr(*word_tensors(self.wf, words, {}))).numpy())
             x = torch.from_numpy(np.stack([reps[t] for t in uniq]))[torch.from_numpy(index)]
             lengths = torch.tensor([len(s) for s in sents], dtype=torch.long)
             em = net.emissions(x, lengths).double().numpy()
@@ -538,11 +414,11 @@ class NeuralEnsemble:
     def emissions(self, sents: Sequence[Sequence[str]]) -> list[np.ndarray]:
         """Each net's (B, T, L) emission scores for non-empty sentences."""
         torch = self.torch
-        uniq, index = _index(sents)
+        uniq, index = token_index(sents)
         reps = self._reps
 
         def compute(words: list[str]) -> np.ndarray:
-            inputs = _word_tensors(self.wf, words, {})
+            inputs = word_tensors(self.wf, words, {})
             return torch.cat([n.proj(n.word_repr(*inputs)) for n in self.nets], dim=1).numpy()
 
         with torch.inference_mode():
@@ -635,16 +511,11 @@ class CrfScorer:
             em[k, : len(c)] = self.emissions(c)
         return em
 
-    def marginals_padded(self, chunks: Sequence[Sequence[str]]) -> np.ndarray:
-        """(B, T, L) token marginals for non-empty sentences."""
-        zero = self.zero
-        return crf_marginals_batch(self.emissions_padded(chunks), [len(c) for c in chunks], self.trans, zero, zero)
-
 
 def ensemble_decode_fast(
     crf: CrfScorer, nets: NeuralEnsemble, chunks: Sequence[Sequence[str]], crf_weight: float
 ) -> list[list[str]]:
-    """:func:`ensemble_decode` for the run time: CRF state scores from :class:`CrfScorer`, the nets run fused,
+    """The ensemble's tags: CRF state scores from :class:`CrfScorer`, the nets run fused,
     and one forward-backward pass over all of them (stacked along the batch axis)."""
     lens = [len(c) for c in chunks]
     ems = np.stack([*nets.emissions(chunks), crf.emissions_padded(chunks)])
@@ -658,96 +529,39 @@ def ensemble_decode_fast(
     return viterbi_bio_batch(np.log(mix + 1e-9), lens)
 
 
-def ensemble_decode(
-    crf: Any, featurizer: Any, nets: Sequence[NeuralTagger], chunks: Sequence[Sequence[str]], crf_weight: float
-) -> list[list[str]]:
-    """Average the feature CRF's marginals (weight ``crf_weight``) with the nets' posteriors (equal shares of the
-    rest) and decode each chunk with the BIO-constrained Viterbi.  ``crf``: an open ``pycrfsuite.Tagger``."""
-    post = nets[0].posteriors_padded(chunks)
-    for net in nets[1:]:
-        post += net.posteriors_padded(chunks)
-    post *= (1.0 - crf_weight) / len(nets)
-    known = set(crf.labels())
-    labs = [y for y in LABELS if y in known]
-    cols = [LABELS.index(y) for y in labs]
-    for k, chunk in enumerate(chunks):
-        crf.set(featurizer.sentence(chunk))
-        marg = crf.marginal
-        n = len(chunk)
-        m = np.array([marg(y, i) for i in range(n) for y in labs]).reshape(n, len(labs))
-        if len(labs) == len(LABELS):
-            post[k, :n] += crf_weight * m
-        else:
-            post[k, :n][:, cols] += crf_weight * m
-    return viterbi_bio_batch(np.log(post + 1e-9), [len(c) for c in chunks])
-
-
-def load_word_vectors(path: Path) -> tuple[list[str], np.ndarray]:
-    """The training-time PPMI-SVD vectors (``clusters.py``), words in corpus-frequency order."""
-    data = np.load(path, allow_pickle=True)
-    return [str(w) for w in data["words"]], data["vectors"].astype(np.float32)
-
-
-def quantize(vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """int8 rows with a float16 per-row scale (a 4x smaller table; error ~0.4% of each row's largest entry)."""
-    scale = np.abs(vecs).max(axis=1) / 127.0 + 1e-12
-    scale = scale.astype(np.float16).astype(np.float32)
-    q = np.clip(np.rint(vecs / scale[:, None]), -127, 127).astype(np.int8)
-    return q, scale.astype(np.float16)
-
-
 def dequantize(q: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`quantize`; row 0 of the returned table is the all-zero "unknown word" vector."""
+    """Inverse of ``training.ner.fit_neural.quantize``; row 0 of the returned table is the all-zero "unknown word" vector."""
     table = q.astype(np.float32) * scale.astype(np.float32)[:, None]
     return np.concatenate([np.zeros((1, table.shape[1]), np.float32), table])
 
 
-def ship_vectors(vectors_path: Path, vocab_size: int) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
-    """The ``vocab_size`` most frequent words: (word -> row, float table as used by the network, int8, scales)."""
-    words, vecs = load_word_vectors(vectors_path)
-    words, vecs = words[:vocab_size], vecs[:vocab_size]
-    q, scale = quantize(vecs)
-    return {w: i + 1 for i, w in enumerate(words)}, dequantize(q, scale), q, scale
-
-
-def save_model(
-    out_dir: Path,
-    nets: Sequence[Any],
-    vocabs: dict[str, dict[str, int]],
-    windex: dict[str, int],
-    q: Any,
-    scale: Any,
-    config: dict[str, Any],
-) -> None:
-    """Write ``neural.pt`` (float16 weights of every net, vocabularies, config) and ``wordvec.npz``."""
-    import torch
-
-    words = [w for w, _ in sorted(windex.items(), key=lambda kv: kv[1])]
-    np.savez_compressed(out_dir / VECTORS_SHIP_FILE, q=q, scale=scale, words=np.array("\n".join(words)))
-    states = []
-    for net in nets:
-        module = net.net if isinstance(net, NeuralTagger) else net
-        st = {k: v.detach().to(torch.float16) for k, v in module.state_dict().items() if k != "wvec.weight"}
-        states.append(st)
-    payload = {"states": states, "vocabs": vocabs, "config": config}
-    torch.save(payload, out_dir / NEURAL_FILE)
+def _load_arrays(path: Path) -> tuple[list[str], np.ndarray]:
+    """The shipped vocabulary and its word-vector table (row 0 = unknown) from ``wordvec.npz``."""
+    try:
+        with require(path).open("rb") as fh, np.load(fh) as data:  # fh: closed even when not a zip
+            return str(data["words"]).split("\n"), dequantize(data["q"], data["scale"])
+    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        raise ModelError(path, f"unreadable ({type(exc).__name__}: {exc})") from exc
 
 
 def load_model(model_dir: Path, res: Resources) -> tuple[list[NeuralTagger], float]:
     """The shipped nets (one per training seed; one frozen word table, one featuriser) and the CRF's weight."""
     import torch
 
-    data = np.load(model_dir / VECTORS_SHIP_FILE)
-    words = str(data["words"]).split("\n")
+    words, table = _load_arrays(model_dir / VECTORS_SHIP_FILE)
     windex = {w: i + 1 for i, w in enumerate(words)}
-    table = dequantize(data["q"], data["scale"])
-    payload = torch.load(model_dir / NEURAL_FILE, weights_only=True)
-    vocabs = payload["vocabs"]
-    cfg = payload["config"]
+    path = require(model_dir / NEURAL_FILE)
+    try:
+        payload = torch.load(path, weights_only=True)
+        vocabs = payload["vocabs"]
+        cfg = payload["config"]
+        states = payload["states"]
+    except (OSError, EOFError, ValueError, KeyError, TypeError, RuntimeError, pickle.UnpicklingError) as exc:
+        raise ModelError(path, f"unreadable ({type(exc).__name__}: {exc})") from exc
     wf = WordFeats(res, windex, vocabs)
     out = []
     shared = torch.from_numpy(table)
-    for st in payload["states"]:
+    for st in states:
         net = make_network(
             np.zeros((1, table.shape[1]), np.float32),
             vocabs,
@@ -755,8 +569,11 @@ def load_model(model_dir: Path, res: Resources) -> tuple[list[NeuralTagger], flo
             char_filters=int(cfg.get("char_filters", 50)),
         )
         net.wvec = torch.nn.Embedding.from_pretrained(shared, freeze=True)
-        missing = net.load_state_dict({k: v.float() for k, v in st.items()}, strict=False).missing_keys
+        try:
+            missing = net.load_state_dict({k: v.float() for k, v in st.items()}, strict=False).missing_keys
+        except RuntimeError as exc:  # shapes that do not fit the configuration
+            raise ModelError(path, f"weights do not fit the network ({exc})") from exc
         if set(missing) - {"wvec.weight"}:  # the frozen table comes from wordvec.npz, everything else must be here
-            raise ValueError(f"{NEURAL_FILE}: missing weights {sorted(missing)}")
+            raise ModelError(path, f"missing weights {sorted(missing)}")
         out.append(NeuralTagger(net, wf))
     return out, float(cfg.get("crf_weight", 0.5))

@@ -3,8 +3,10 @@
 :func:`tag_article` returns calibrated topic scores over nine labels (the top label always, plus any
 other label scoring at least ``threshold``), a geographic scope (``local``/``middle_east``/``world``
 or ``None`` when the model is not confident), and TF-IDF keywords for tag clouds. The shipped model
-bundle (``model/topics.npz``, trained by :mod:`processors.topics.train`) is loaded lazily once per
-process. Pure Python/numpy: no Kafka or Elasticsearch imports, never raises on any string input.
+bundle (``model/topics.npz`` with its ``model/meta.json``, trained by ``training.topics``) is loaded once per
+process, on first use or by :func:`load_models` (a processor calls it at start: a missing, broken or
+mismatched model file stops it there with a :class:`ModelError` naming the file). Pure Python/numpy: no Kafka
+or Elasticsearch imports, never raises on any string input.
 """
 
 from __future__ import annotations
@@ -13,11 +15,15 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from processors.topics.features import Featurizer
+from processors.arabic import fold_for_topics
+from processors.model_files import ModelError
+from processors.topics.boilerplate import strip_boilerplate
+from processors.topics.bundle import ModelBundle, load_bundle
 from processors.topics.geo import GEO_LEAD_CHARS, decide_scope
+from processors.topics.hashing import Featurizer
 from processors.topics.keywords import DEFAULT_MAX_KEYWORDS, KEYWORD_MAX_CHARS, extract_keywords
-from processors.topics.model import ModelBundle, load_bundle
-from processors.topics.text import MAX_TITLE_CHARS, normalise, strip_boilerplate
+from processors.topics.words import MAX_TITLE_CHARS
+from schemas import GeoScope, TopicLabel
 
 DEFAULT_TOPIC_THRESHOLD = 0.2  # 2nd label at >= 20% calibrated mass: 23% of unseen-outlet news get two (6% at 0.3)
 DEFAULT_GEO_MIN_CONFIDENCE = 0.5  # without place evidence, below this the scope is left null rather than guessed
@@ -26,8 +32,8 @@ MIN_GEO_WORDS = 8  # a headline-only or near-empty text does not support a geogr
 MAX_INPUT_CHARS = 200_000  # inputs are cut here first so pathological bodies cost bounded time
 MODEL_PATH = Path(__file__).with_name("model") / "topics.npz"
 
-TOPIC_LABELS = ("politics", "economy", "sports", "culture", "technology", "health", "religion", "society", "misc")
-GEO_LABELS = ("local", "middle_east", "world")
+TOPIC_LABELS = tuple(label.value for label in TopicLabel)  # the contract's labels, in the model's column order
+GEO_LABELS = tuple(scope.value for scope in GeoScope)
 
 __all__ = [
     "DEFAULT_GEO_MIN_CONFIDENCE",
@@ -36,7 +42,9 @@ __all__ = [
     "GEO_LABELS",
     "MODEL_PATH",
     "TOPIC_LABELS",
+    "ModelError",
     "get_bundle",
+    "load_models",
     "tag_article",
     "use_bundle",
 ]
@@ -67,6 +75,11 @@ def get_bundle() -> ModelBundle:
     return b
 
 
+def load_models() -> ModelBundle:
+    """Load the topic model now (raises ModelError naming a missing, broken or mismatched file)."""
+    return get_bundle()
+
+
 def _featurizer() -> Featurizer:
     get_bundle()
     f = _state["featurizer"]
@@ -90,8 +103,8 @@ def tag_article(
     feat = _featurizer()
     clean_title = strip_boilerplate(title[:MAX_TITLE_CHARS])
     clean_body = strip_boilerplate(body[: max(2 * feat.config.max_chars, KEYWORD_MAX_CHARS)])
-    norm_title = normalise(clean_title)
-    norm_body = normalise(clean_body[: feat.config.max_chars])
+    norm_title = fold_for_topics(clean_title)
+    norm_body = fold_for_topics(clean_body[: feat.config.max_chars])
     # same tokens as prepare_clean(clean_title, clean_body): features only look at tokens
     prepared = norm_title + " \n " + norm_body if norm_title else norm_body
     idx, vals = feat.vector(prepared)

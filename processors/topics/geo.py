@@ -3,12 +3,13 @@
 A small hand-written list (countries, demonyms, capitals and a few leaders/bodies) is matched in the
 headline and the lead. The region with clearly more mentions wins; mixed or empty evidence returns
 ``None`` so the caller can fall back to the statistical model or leave the scope null. Lists are in
-plain Arabic and folded with :func:`processors.topics.text.normalise` at import.
+plain Arabic and folded with :func:`processors.arabic.fold_for_topics` at import.
 """
 
 from __future__ import annotations
 
-from processors.topics.text import normalise, tokens
+from processors.arabic import fold_for_topics
+from processors.topics.words import tokens
 
 GEO_LEAD_CHARS = 700  # headline + first paragraph name the story's place; later text drifts to background
 TITLE_GEO_WEIGHT = 2.0  # a place in the headline counts double
@@ -54,7 +55,7 @@ def _forms(names: str, adjectives: str) -> tuple[frozenset[str], frozenset[tuple
     singles: set[str] = set()
     pairs: set[tuple[str, str]] = set()
     for raw in names.split():
-        parts = [normalise(p) for p in raw.split("_")]
+        parts = [fold_for_topics(p) for p in raw.split("_")]
         if len(parts) == 1:
             singles.add(parts[0])
             if not parts[0].startswith("ال"):
@@ -62,7 +63,7 @@ def _forms(names: str, adjectives: str) -> tuple[frozenset[str], frozenset[tuple
         else:
             pairs.add((parts[0], parts[1]))
     for raw in adjectives.split():
-        a = normalise(raw)
+        a = fold_for_topics(raw)
         for f in (a, a + "ه", a + "ين", a + "ون"):
             singles.add(f)
             singles.add("ال" + f)

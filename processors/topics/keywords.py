@@ -17,8 +17,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from processors.arabic import fold_for_keywords
+from processors.topics.boilerplate import strip_boilerplate
 from processors.topics.stopwords import is_stopword
-from processors.topics.text import display_normalise, strip_boilerplate
 
 DEFAULT_MAX_KEYWORDS = 10  # a tag cloud per article stays readable with about ten tags
 KEYWORD_MAX_CHARS = 1800  # the first ~300 words name the story's key terms; bounds cost on huge bodies
@@ -27,9 +28,6 @@ BIGRAM_BOOST = 1.3  # prefer a specific two-word term over its single words at e
 MIN_TOKEN_LEN = 3  # one- and two-letter Arabic tokens are clitics or fragments, not terms
 MIN_BIGRAM_TF = 2  # a word pair unknown to the table must occur twice (headline + body counts) to be a term
 MIN_BIGRAM_DF = 3  # bigram document frequencies below this are not shipped (noise, size)
-MIN_UNIGRAM_DF = 2  # unigram document frequencies below this are not shipped (typos, size)
-MAX_UNIGRAMS = 60000  # vocabulary cap keeping the shipped table around a megabyte compressed
-MAX_BIGRAMS = 40000  # same for bigrams
 TOKEN_CACHE_SIZE = 200_000  # bound on the raw-token -> keyword-form memo (about 30 MB)
 
 _CLAUSE_SPLIT_RE = re.compile(r"[.!?؟,،;؛:\"'«»()\[\]{}<>/\\|\n\r\t…\-–—_*#=+]+")
@@ -81,7 +79,7 @@ def fold_clitics(word: str, unigrams: Mapping[str, int]) -> str:
 
 
 def _normal_token(w: str, unigrams: Mapping[str, int]) -> str:
-    """Keyword normal form of one lower-cased, display-normalised token, or "" for a non-term."""
+    """Keyword normal form of one lower-cased, keyword-folded token, or "" for a non-term."""
     if w.isdigit():
         return ""
     w = fold_clitics(w, unigrams)
@@ -97,7 +95,7 @@ def clauses(text: str, unigrams: Mapping[str, int], cache: dict[str, str] | None
     if len(memo) > TOKEN_CACHE_SIZE:
         memo.clear()
     run: list[str] = []
-    for w in _WORD_OR_BREAK_RE.findall(display_normalise(text).lower()):
+    for w in _WORD_OR_BREAK_RE.findall(fold_for_keywords(text).lower()):
         t = memo.get(w)
         if t is None:
             t = memo[w] = "\n" if _CLAUSE_SPLIT_RE.fullmatch(w) else _normal_token(w, unigrams)
@@ -112,23 +110,10 @@ def clauses(text: str, unigrams: Mapping[str, int], cache: dict[str, str] | None
     return out
 
 
-def _bigrams(run: list[str]) -> Iterable[str]:
+def bigram_terms(run: list[str]) -> Iterable[str]:
     for a, b in itertools.pairwise(run):
         if a and b and a != b:
             yield a + " " + b
-
-
-def doc_terms(
-    title: str, body: str, unigrams: Mapping[str, int], cache: dict[str, str] | None = None
-) -> tuple[set[str], set[str]]:
-    """Distinct unigrams and bigrams of one article (used to build the document-frequency table)."""
-    text = strip_boilerplate((title or "") + "\n" + (body or "")[:KEYWORD_MAX_CHARS])
-    uni: set[str] = set()
-    bi: set[str] = set()
-    for run in clauses(text, unigrams, cache):
-        uni.update(w for w in run if w)
-        bi.update(_bigrams(run))
-    return uni, bi
 
 
 def extract_keywords(
@@ -150,7 +135,7 @@ def extract_keywords(
         pairs: list[str] = []
         for run in clauses(text if clean else strip_boilerplate(text), df.unigrams, df.token_cache):
             words.extend(run)
-            pairs.extend(_bigrams(run))
+            pairs.extend(bigram_terms(run))
         for w, n in Counter(words).items():  # counting in C; "" gaps are dropped below
             if w:
                 uni_tf[w] = uni_tf.get(w, 0.0) + n * weight
@@ -191,27 +176,3 @@ def extract_keywords(
         elif term not in in_bigram and term not in chosen:
             chosen.append(term)
     return chosen[:max_keywords]
-
-
-def build_doc_freq(articles: Iterable[tuple[str, str]]) -> DocFreq:
-    """Document frequencies over ``(title, body)`` pairs, pruned to the shipped size (two passes over a list)."""
-    docs = list(articles)
-    raw: Counter[str] = Counter()
-    memo: dict[str, str] = {}
-    for title, body in docs:
-        u, _ = doc_terms(title, body, {}, memo)
-        raw.update(u)
-    uni: Counter[str] = Counter()
-    bi: Counter[str] = Counter()
-    memo = {}
-    for title, body in docs:
-        u, b = doc_terms(title, body, raw, memo)
-        uni.update(u)
-        bi.update(b)
-    uni_kept = dict(
-        sorted(((w, c) for w, c in uni.items() if c >= MIN_UNIGRAM_DF), key=lambda x: (-x[1], x[0]))[:MAX_UNIGRAMS]
-    )
-    bi_kept = dict(
-        sorted(((w, c) for w, c in bi.items() if c >= MIN_BIGRAM_DF), key=lambda x: (-x[1], x[0]))[:MAX_BIGRAMS]
-    )
-    return DocFreq(n_docs=len(docs), unigrams=uni_kept, bigrams=bi_kept)

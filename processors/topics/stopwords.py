@@ -2,13 +2,13 @@
 
 Written for this project: function words, pronouns, auxiliaries, reporting verbs, time words and
 newsroom fillers that carry no topic. Stored in the same folding as keywords (alef variants
-folded, see :func:`processors.topics.text.display_normalise`); the ta-marbuta/ha and alef-maqsura/ya
+folded, see :func:`processors.arabic.fold_for_keywords`); the ta-marbuta/ha and alef-maqsura/ya
 variants of each word are matched as well.
 """
 
 from __future__ import annotations
 
-from processors.topics.text import display_normalise
+from processors.arabic import fold_for_keywords
 
 _RAW = """
 في من على الى إلى عن مع بين حتى منذ خلال عند لدى نحو ضد حول دون غير سوى عبر فوق تحت امام أمام خلف وراء قبل بعد اثناء أثناء
@@ -38,7 +38,7 @@ _RAW = """
 the a an of to in on for and or is are was were be by with at from as that this it its
 """
 
-STOPWORDS: frozenset[str] = frozenset(display_normalise(w) for w in _RAW.split())
+STOPWORDS: frozenset[str] = frozenset(fold_for_keywords(w) for w in _RAW.split())
 
 
 _FINAL_VARIANTS = {"ه": "ة", "ة": "ه", "ي": "ى", "ى": "ي"}  # final letters often written interchangeably

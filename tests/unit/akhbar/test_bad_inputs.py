@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 
 from akhbar.run import enrich_line
-from processors.enrich import EnrichConfig
+from akhbar.settings import EnrichSettings
+from akhbar.wiring import chain_config
+from processors.chain import build_chain
 from schemas import DeadLetter, EnrichedArticle
 from tests.fixtures.bad_inputs import CASES, Case
 
-CORE = EnrichConfig(steps=("clean", "dates", "language", "normalise"))
+CORE = build_chain(chain_config(EnrichSettings(steps=("clean", "dates", "language", "normalise"))))
 
 
 def test_the_corpus_has_at_least_25_kinds() -> None:

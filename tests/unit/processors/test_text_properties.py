@@ -47,7 +47,7 @@ def test_language_and_word_count_total(text: str) -> None:
 @settings(max_examples=300, deadline=None)
 @given(ARABIC_HEAVY)
 def test_entity_matching_normalisation_is_idempotent(text: str) -> None:
-    from processors.ner.text import normalize
+    from processors.ner.tokens import normalize
 
     once = normalize(text)
     assert normalize(once) == once

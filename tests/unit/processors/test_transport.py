@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 
@@ -66,10 +67,14 @@ def test_cancelling_the_task_cancels_the_coroutine_it_drives() -> None:
 
 def test_the_worker_consumer_waits_for_fuller_fetches() -> None:
     """faust passes no fetch_min_bytes (aiokafka's default: answer at once with 1 byte): the worker sets its own."""
-    from processors.app import ProcessorConfig, make_app
+    from akhbar.run import processor_config
+    from akhbar.settings import Settings
+    from processors.app import make_app
+    from processors.chain import build_chain
     from processors.transport import FETCH_MAX_WAIT_MS, FETCH_MIN_BYTES
 
-    app = make_app(ProcessorConfig(broker="kafka://127.0.0.1:1", raw_topic="r", enriched_topic="e", dlq_topic="d"))
+    cfg = replace(processor_config(Settings()), broker="kafka://127.0.0.1:1", raw_topic="r", enriched_topic="e")
+    app = make_app(cfg, build_chain(replace(cfg.chain, steps=("clean",))))
 
     async def main() -> tuple[str, int, int]:
         thread = app.consumer._thread

@@ -107,6 +107,7 @@ def test_the_dead_letter_record_is_the_same_for_every_stage() -> None:
             "schema": b"dead_letter.v1",
             "reason": b"invalid_json",
             "stage": stage.value.encode(),
+            "replays": b"0",
         }
         decoded = orjson.loads(record.value)
         assert decoded["stage"] == stage.value and decoded["reason"] == "invalid_json"
@@ -116,3 +117,13 @@ def test_the_dead_letter_record_is_the_same_for_every_stage() -> None:
 def test_a_letter_without_article_id_has_no_key() -> None:
     record = dead_letter_record(dead_letter(None, reason=Reason.EMPTY_MESSAGE, detail="", stage=Stage.PROCESS))
     assert record.key is None and orjson.loads(record.value)["original"] == ""
+
+
+def test_a_replayed_message_that_fails_again_carries_its_count() -> None:
+    from schemas import REPLAYS_HEADER, replays_of
+
+    count = replays_of([("schema", b"raw_article.v1"), (REPLAYS_HEADER, b"2")])
+    letter = dead_letter(b"{}", reason=Reason.SCHEMA_VIOLATION, detail="", stage=Stage.PROCESS, replays=count)
+    record = dead_letter_record(letter)
+    assert dict(record.headers)[REPLAYS_HEADER] == b"2" and orjson.loads(record.value)["replays"] == 2
+    assert replays_of(None) == 0 and replays_of([(REPLAYS_HEADER, b"x")]) == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from processors.ner import entity_fields, split_sentences
 from processors.ner.canonical import mentions_from_tags, merge_mentions, proclitic_len, raw_spans
-from processors.ner.text import Token, normalize, split_clitics, tokenize
+from processors.ner.tokens import Token, normalize, split_clitics, tokenize
 
 # Made-up corpus frequencies: bare names are far more frequent than their prefixed forms.
 COUNTS = {"حماس": 900, "وحماس": 40, "لحماس": 30, "ليد": 2, "وليد": 300, "غزه": 800, "وغزه": 50}

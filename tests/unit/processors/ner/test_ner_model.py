@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from processors.ner import entity_fields, extract_entities, tag_tokens
-from processors.ner.model import MODEL_DIR, MODEL_FILE
+from processors.ner.tagger import MODEL_DIR, MODEL_FILE
 
 # Our own sentences (not from any corpus).
 TITLE = "وزير الخارجية الفرنسي يصل إلى القاهرة في زيارة رسمية"

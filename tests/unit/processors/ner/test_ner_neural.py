@@ -8,8 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from processors.ner.model import MODEL_DIR, NEURAL_FILE, get_tagger
-from processors.ner.neural import LABELS, crf_marginals_batch, viterbi_bio_batch
+from processors.ner.neural import LABELS, NEURAL_FILE, crf_marginals_batch, viterbi_bio_batch
+from processors.ner.tagger import MODEL_DIR, get_tagger
 
 pytest.importorskip("torch")
 
@@ -92,7 +92,7 @@ def test_import_stays_light() -> None:
 def test_without_torch_the_crf_alone_tags() -> None:
     code = (
         "import sys; sys.modules['torch'] = None\n"
-        "from processors.ner.model import get_tagger\n"
+        "from processors.ner.tagger import get_tagger\n"
         "t = get_tagger()\n"
         "print(t.tag(['زار', 'الرئيس', 'مدينة', 'القاهرة', 'أمس', '.'])[3])\n"
         "assert not t._nets\n"

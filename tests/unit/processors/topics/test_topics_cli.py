@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from akhbar.commands.topics import eval_topics_cmd, train_topics_cmd
+from akhbar.commands.topics import eval_topics_cmd
 from processors.topics import MODEL_PATH
 
 ROWS = [
@@ -48,9 +48,3 @@ def test_eval_topics_prints_json(tmp_path: Path) -> None:
     assert out["invalid_lines"] == 1
     assert out["accuracy"] == 1.0 and out["macro_f1"] == 1.0
     assert out["geo_n"] == 1 and out["geo_accuracy"] == 1.0
-
-
-def test_train_topics_needs_data(tmp_path: Path) -> None:
-    result = CliRunner().invoke(train_topics_cmd, ["--data", str(tmp_path), "--out", str(tmp_path / "m.npz")])
-    assert result.exit_code != 0
-    assert isinstance(result.exception, FileNotFoundError)

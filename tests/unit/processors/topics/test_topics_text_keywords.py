@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import gzip
-import json
-from pathlib import Path
-
 import numpy as np
 
-from processors.topics.features import FeatureConfig, Featurizer
-from processors.topics.keywords import DocFreq, build_doc_freq, extract_keywords, fold_clitics
-from processors.topics.model import LinearModel, ModelBundle, load_bundle, save_bundle
+from processors.arabic import fold_for_keywords, fold_for_topics
+from processors.topics.boilerplate import strip_boilerplate
+from processors.topics.hashing import FeatureConfig, Featurizer
+from processors.topics.keywords import DocFreq, extract_keywords, fold_clitics
 from processors.topics.stopwords import STOPWORDS, is_stopword
-from processors.topics.text import display_normalise, light_stem, normalise, prepare, strip_boilerplate
+from processors.topics.words import light_stem, prepare
+from training.topics.doc_freq import build_doc_freq
 
 # Hand-written toy corpus for document frequencies.
 CORPUS = [
@@ -31,18 +29,18 @@ CORPUS = [
 ]
 
 
-def test_normalise_folds_orthography() -> None:
-    assert normalise("أَحْمَدُ إِلى آخِرِ") == "احمد الي اخر"
-    assert normalise("مدرسة") == "مدرسه"
-    assert normalise("مبنى") == "مبني"
-    assert normalise("عامـــــل") == "عامل"
-    assert normalise("عام ٢٠٢٦ و1999") == "عام 0000 و0000"
-    assert normalise("CNN News") == "cnn news"
-    assert normalise("\u200f\u202eنص") == "نص"
+def test_topics_folding_folds_orthography() -> None:
+    assert fold_for_topics("أَحْمَدُ إِلى آخِرِ") == "احمد الي اخر"
+    assert fold_for_topics("مدرسة") == "مدرسه"
+    assert fold_for_topics("مبنى") == "مبني"
+    assert fold_for_topics("عامـــــل") == "عامل"
+    assert fold_for_topics("عام ٢٠٢٦ و1999") == "عام 0000 و0000"
+    assert fold_for_topics("CNN News") == "cnn news"
+    assert fold_for_topics("\u200f\u202eنص") == "نص"
 
 
-def test_display_normalise_keeps_ta_marbuta_and_alef_maqsura() -> None:
-    assert display_normalise("الحكومةُ أعلنت المستوى") == "الحكومة اعلنت المستوى"
+def test_keywords_folding_keeps_ta_marbuta_and_alef_maqsura() -> None:
+    assert fold_for_keywords("الحكومةُ أعلنت المستوى") == "الحكومة اعلنت المستوى"
 
 
 def test_strip_boilerplate_removes_outlet_furniture() -> None:
@@ -80,7 +78,7 @@ def test_featurizer_is_normalised_and_deterministic() -> None:
 def test_stopwords_are_folded() -> None:
     assert "الي" in STOPWORDS and "اذا" in STOPWORDS
     assert is_stopword("هذه") and is_stopword("هذة")
-    assert is_stopword("على") and is_stopword("علي") and is_stopword(display_normalise("إلى"))
+    assert is_stopword("على") and is_stopword("علي") and is_stopword(fold_for_keywords("إلى"))
     assert not is_stopword("الحكومة")
 
 
@@ -113,23 +111,3 @@ def test_keywords_are_normalised_terms_without_stopwords() -> None:
     assert extract_keywords(title, body, df, max_keywords=0) == []
     assert extract_keywords("", "", df) == []
     assert extract_keywords("", "في من على إلى عن 2026", df) == []
-
-
-def test_bundle_round_trip_without_pickle(tmp_path: Path) -> None:
-    rng = np.random.default_rng(0)
-    cfg = FeatureConfig(n_features_log2=10)
-    topic = LinearModel(("a", "b"), rng.normal(size=(1024, 2)).astype(np.float32), np.zeros(2), 2.0)
-    geo = LinearModel(("world", "local"), rng.normal(size=(1024, 2)).astype(np.float32), np.ones(2), 3.0)
-    df = DocFreq(n_docs=10, unigrams={"كلمة": 3}, bigrams={"كلمة اخرى": 2})
-    path = tmp_path / "m.npz"
-    save_bundle(path, ModelBundle(cfg, topic, geo, df, {"attribution": ["x"]}))
-    with np.load(path, allow_pickle=False) as z:
-        assert set(z.files) == {"meta", "topic_W", "topic_b", "geo_W", "geo_b", "kw_df"}
-        kw = json.loads(gzip.decompress(z["kw_df"].tobytes()))
-        assert kw["unigrams"] == {"كلمة": 3}
-    b = load_bundle(path)
-    assert b.features == cfg and b.topic.classes == ("a", "b") and b.geo.temperature == 3.0
-    assert np.allclose(b.topic.weights, topic.weights, atol=1e-2)
-    x = Featurizer(cfg).transform([("كلمة", "نص")])
-    p = b.topic.proba(x)
-    assert p.shape == (1, 2) and abs(float(p.sum()) - 1.0) < 1e-6

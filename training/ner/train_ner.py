@@ -2,7 +2,7 @@
 
 Reproduce the shipped artefacts (from the repository root, data at ../shared/data)::
 
-    python -m processors.ner.train --data ../shared/data --out processors/ner/model --seed 13
+    bin/akhbar train ner --data ../shared/data --out processors/ner/model --seed 13
 
 Steps: (1) word clusters from unlabelled news text (``clusters.py``; SaudiNewsNet excluded for licence
 reasons); (2) gazetteer table from Wikidata person-name tokens (CC0) and country names; (3) CRF (L-BFGS,
@@ -19,14 +19,29 @@ import json
 import logging
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from processors.ner.conll import evaluate, read_conll
-from processors.ner.features import PERSON_COUNT_BUCKETS, Featurizer, Resources, load_gazetteer
-from processors.ner.text import normalize, tokenize
+from processors.arabic import NER_NORMALISATION
+from processors.model_files import META_FILE
+from processors.ner.conll import read_conll
+from processors.ner.crf_features import Featurizer
+from processors.ner.neural import NEURAL_FILE, VECTORS_SHIP_FILE
+from processors.ner.resources import (
+    CLUSTERS2_FILE,
+    CLUSTERS_FILE,
+    GAZETTEER_FILE,
+    PRIORS_FILE,
+    Resources,
+    load_clusters,
+    load_gazetteer,
+    load_priors,
+)
+from processors.ner.tagger import MAX_SENT_TOKENS, MODEL_FILE
+from processors.ner.tokens import normalize, split_clitics, tokenize
+from training.ner.evaluate import evaluate
 
 log = logging.getLogger(__name__)
 
@@ -37,19 +52,9 @@ CRF_C2 = 0.05  # L2 weight, chosen on the dev split among {0.01, 0.05, 0.1, 0.5}
 CRF_MAX_ITER = 200  # L-BFGS converges on ~110k tokens within 150-250 iterations
 CRF_MIN_FREQ = 1  # keep every attribute seen in training; L1 does the pruning
 MIN_PERSON_TOKEN_LEN = 2  # one-letter Wikidata "name tokens" are transliteration debris
-MODEL_FILE = "ner.crfsuite"
-CLUSTERS_FILE = "clusters.tsv.gz"
-CLUSTERS2_FILE = "clusters2.tsv.gz"
+PERSON_COUNT_BUCKETS = (1, 5, 50)  # Wikidata token frequency thresholds -> rare / seen / common / very common
 ALT_SEED_OFFSET = 1  # the second clustering differs only in its SVD/k-means seed
-GAZETTEER_FILE = "gazetteer.tsv.gz"
-META_FILE = "meta.json"
-PRIORS_FILE = "priors.tsv.gz"
-SILVER_FILE = "silver.tsv.gz"
-SILVER_TOKENS = 3_000_000  # unlabelled news tokens tagged for the self-training lexicon (~half the corpus)
-GUIDE_FILE = "guide.crfsuite"
-GUIDE_KEEP_EMPTY = 0.2  # share of entity-less Wikipedia sentences kept (they teach "O" but are 10x cheaper)
-GUIDE_MAX_LEN = 120  # same cut as the run-time tagger
-GUIDE_MAX_ITER = 100  # the guide only needs to be roughly right; halves its training time
+WIKI_KEEP_EMPTY = 0.2  # share of entity-less Wikipedia sentences kept (they teach "O" but are 10x cheaper)
 VECTORS_FILE = "vectors.npz"  # training-time only, never shipped (tens of MB)
 NEURAL_SEEDS = 1  # nets averaged (seeds seed, seed+1, ...): 2 nets measured 0.794 vs 0.799 and slower
 NEURAL_EPOCHS = 20  # Adam 2e-3 decayed linearly to 10%; dev F1 flattens after ~13 epochs
@@ -74,9 +79,6 @@ class TrainConfig:
     alt_clusters: bool = True  # k-means on 128-d vectors varies +-1.3 F1 with the seed; two clusterings average it
     use_gazetteer: bool = True
     use_priors: bool = True
-    use_silver: bool = False  # self-training lexicon: +0.2 F1 sentence-level but -0.5 with consistency; off
-    silver_tokens: int = SILVER_TOKENS
-    use_guide: bool = False  # stacking on a WikiFANE/AQMAR-trained CRF: measured -0.4 F1 on dev, off
     neural: bool = True  # BiLSTM-CRF nets ensembled with the CRF (``neural.py``); needs torch at train time
     neural_seeds: int = NEURAL_SEEDS
     neural_epochs: int = NEURAL_EPOCHS
@@ -231,8 +233,6 @@ def build_entity_lexicon(data_dir: Path) -> dict[str, str]:
     Used as a *feature* rather than as extra training sentences: the external corpora tell the tagger which
     words tend to be names of which type without importing their annotation conventions and domain.
     """
-    from processors.ner.text import split_clitics
-
     ner = data_dir / "ner"
     files = [(ner / "wikifane_gold" / "wikifane_gold.conll", "wikifane")]
     files += [(p, "aqmar") for p in sorted((ner / "aqmar" / "articles").glob("*.txt"))]
@@ -275,14 +275,13 @@ def train_crf(
     tags: Sequence[Sequence[str]],
     model_path: Path,
     cfg: TrainConfig,
-    guides: Sequence[Sequence[str]] | None = None,
 ) -> None:
-    """Fit a CRF with L-BFGS and write it to ``model_path`` (``guides``: stacking tags per sentence)."""
+    """Fit a CRF with L-BFGS and write it to ``model_path``."""
     import pycrfsuite
 
     trainer = pycrfsuite.Trainer(verbose=False)
-    for k, (toks, ys) in enumerate(zip(sents, tags, strict=True)):
-        trainer.append(feat.sentence(toks, guides[k] if guides is not None else None), list(ys))
+    for toks, ys in zip(sents, tags, strict=True):
+        trainer.append(feat.sentence(toks), list(ys))
     trainer.set_params(
         {
             "c1": cfg.c1,
@@ -300,23 +299,13 @@ def tag_sents(
     feat: Featurizer,
     model_path: Path,
     sents: Sequence[Sequence[str]],
-    guides: Sequence[Sequence[str]] | None = None,
 ) -> list[list[str]]:
     """Tag sentences with a CRF model file."""
     import pycrfsuite
 
     tagger = pycrfsuite.Tagger()
     tagger.open(str(model_path))
-    return [
-        list(tagger.tag(feat.sentence(s, guides[k] if guides is not None else None))) if s else []
-        for k, s in enumerate(sents)
-    ]
-
-
-def guide_resources(res: Resources) -> Resources:
-    """Features of the guide (WikiFANE/AQMAR) CRF: clusters and gazetteers, not the lexicon learnt from its own
-    training data (it would be a perfect, over-trusted feature there) nor the ANERcorp-fitted priors."""
-    return Resources(clusters=res.clusters, person_tokens=res.person_tokens, places=res.places)
+    return [list(tagger.tag(feat.sentence(s))) if s else [] for s in sents]
 
 
 def wiki_sentences(data_dir: Path, seed: int) -> tuple[list[list[str]], list[list[str]]]:
@@ -333,17 +322,14 @@ def wiki_sentences(data_dir: Path, seed: int) -> tuple[list[list[str]], list[lis
         ss, yy = read_conll(path)
         for s, y in zip(ss, yy, strict=True):
             c = [coarse_tag(t, src) for t in y]
-            if any(t != "O" for t in c) or rng.random() < GUIDE_KEEP_EMPTY:
-                out_s.append(s[:GUIDE_MAX_LEN])
-                out_y.append(c[:GUIDE_MAX_LEN])
+            if any(t != "O" for t in c) or rng.random() < WIKI_KEEP_EMPTY:
+                out_s.append(s[:MAX_SENT_TOKENS])
+                out_y.append(c[:MAX_SENT_TOKENS])
     return out_s, out_y
 
 
 def load_resources(model_dir: Path, cfg: TrainConfig) -> Resources:
     """Resources from a model directory (clusters, gazetteer and priors files if present and enabled)."""
-    from processors.ner.clusters import load_clusters
-    from processors.ner.priors import load_priors
-
     res = Resources()
     if cfg.use_clusters and (model_dir / CLUSTERS_FILE).exists():
         res.clusters = load_clusters(model_dir / CLUSTERS_FILE)
@@ -353,67 +339,7 @@ def load_resources(model_dir: Path, cfg: TrainConfig) -> Resources:
         res.person_tokens, res.places, res.lexicon = load_gazetteer(model_dir / GAZETTEER_FILE)
     if cfg.use_priors and (model_dir / PRIORS_FILE).exists():
         res.priors = load_priors(model_dir / PRIORS_FILE)
-    if cfg.use_silver and (model_dir / SILVER_FILE).exists():
-        res.silver = load_priors(model_dir / SILVER_FILE)
     return res
-
-
-def iter_news_texts(data_dir: Path) -> Iterator[str]:
-    """Unlabelled news bodies for self-training, the three shippable sources interleaved (SaudiNewsNet never)."""
-    import itertools
-
-    import orjson
-
-    def one(name: str) -> Iterator[str]:
-        path = data_dir / "topics" / name
-        if path.exists():
-            with path.open("rb") as fh:
-                for line in fh:
-                    text = orjson.loads(line).get("text")
-                    if isinstance(text, str) and text:
-                        yield text
-
-    for trio in itertools.zip_longest(
-        *(one(n) for n in ("sanad_alkhaleej.jsonl", "ant_v1.jsonl", "ant_multisource.jsonl"))
-    ):
-        yield from (t for t in trio if t)
-
-
-def train_two_stage(
-    res: Resources,
-    data_dir: Path,
-    sents: Sequence[Sequence[str]],
-    tags: Sequence[Sequence[str]],
-    model_path: Path,
-    cfg: TrainConfig,
-    guides: Sequence[Sequence[str]] | None = None,
-) -> dict[str, str]:
-    """Stage 1 CRF -> tag unlabelled news -> silver lexicon -> stage 2 CRF (written to ``model_path``).
-
-    Without ``cfg.use_silver`` this is just one CRF.  (The silver stage ignores ``guides``.)"""
-    from processors.ner.silver import build_silver
-
-    res.silver = {}
-    if cfg.use_silver:
-        feat1 = Featurizer(res)
-        train_crf(feat1, sents, tags, model_path, cfg)
-        import pycrfsuite
-
-        tagger = pycrfsuite.Tagger()
-        tagger.open(str(model_path))
-
-        def tag(ss: Sequence[Sequence[str]]) -> list[list[str]]:
-            return [list(tagger.tag(feat1.sentence(s))) for s in ss]
-
-        res.silver = build_silver(iter_news_texts(data_dir), tag, cfg.silver_tokens)
-        tagger.close()
-        log.info("silver lexicon: %d stems", len(res.silver))
-    train_crf(Featurizer(res), sents, tags, model_path, cfg, guides)
-    return res.silver
-
-
-NEURAL_FILE = "neural.pt"
-WORDVEC_FILE = "wordvec.npz"
 
 
 def neural_config(cfg: TrainConfig) -> dict[str, object]:
@@ -434,11 +360,12 @@ def train_neural(
     seed: int,
     cfg: TrainConfig,
     data_dir: Path | None = None,
-) -> tuple[list[Any], Any]:
-    """Train ``cfg.neural_seeds`` BiLSTM-CRF nets on the sentences; returns them with their featuriser."""
+) -> tuple[list[Any], Any, tuple[Any, Any]]:
+    """Train ``cfg.neural_seeds`` BiLSTM-CRF nets; returns them, their featuriser and the int8 vectors + scales."""
     import torch
 
-    from processors.ner.neural import NeuralTagger, WordFeats, build_vocabs, ship_vectors, train_network
+    from processors.ner.neural import NeuralTagger, WordFeats
+    from training.ner.fit_neural import build_vocabs, ship_vectors, train_network
 
     torch.set_num_threads(1)
     windex, table, q, scale = ship_vectors(vectors, cfg.neural_vocab)
@@ -449,7 +376,6 @@ def train_neural(
         pre_s, pre_y = wiki_sentences(data_dir, seed)
         log.info("pretraining on %d WikiFANE/AQMAR sentences", len(pre_s))
     wf.vocabs = build_vocabs(wf, [*sents, *pre_s])
-    wf.quantized = (q, scale)
     nets = []
     for k in range(cfg.neural_seeds):
         common = functools.partial(
@@ -465,7 +391,7 @@ def train_neural(
         init = common(pre_s, pre_y, epochs=cfg.neural_pretrain_epochs) if pre_s else None
         net = common(sents, tags, epochs=cfg.neural_epochs, init=init)
         nets.append(NeuralTagger(net, wf))
-    return nets, wf
+    return nets, wf, (q, scale)
 
 
 def ensemble_tag(
@@ -474,8 +400,7 @@ def ensemble_tag(
     """Tags of the CRF + nets ensemble, as the run-time tagger computes them (chunks of ``MAX_SENT_TOKENS``)."""
     import pycrfsuite
 
-    from processors.ner.model import MAX_SENT_TOKENS
-    from processors.ner.neural import ensemble_decode
+    from training.ner.fit_neural import ensemble_decode
 
     tagger = pycrfsuite.Tagger()
     tagger.open(str(crf_path))
@@ -504,9 +429,8 @@ def run(
     """
     import tempfile
 
-    from processors.ner.clusters import load_clusters
     from processors.ner.consistency import propagate_windows, single_word_filter
-    from processors.ner.priors import fit_priors, save_priors
+    from training.ner.priors import fit_priors, save_priors
 
     random.seed(seed)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -518,11 +442,11 @@ def run(
     vectors = work_dir / VECTORS_FILE
     t0 = time.time()
     if cfg.use_clusters and (not (out_dir / CLUSTERS_FILE).exists() or (cfg.use_priors and not vectors.exists())):
-        from processors.ner.clusters import build_clusters, iter_corpus_texts
+        from training.ner.clusters import build_clusters, iter_corpus_texts
 
         build_clusters(iter_corpus_texts(data_dir), out_dir / CLUSTERS_FILE, seed=seed, vectors_out=vectors)
     if cfg.use_clusters and cfg.alt_clusters and not (out_dir / CLUSTERS2_FILE).exists():
-        from processors.ner.clusters import build_clusters, iter_corpus_texts
+        from training.ner.clusters import build_clusters, iter_corpus_texts
 
         build_clusters(iter_corpus_texts(data_dir), out_dir / CLUSTERS2_FILE, seed=seed + ALT_SEED_OFFSET)
     if cfg.use_gazetteer and not (out_dir / GAZETTEER_FILE).exists():
@@ -530,15 +454,8 @@ def run(
     cfg_no_priors = TrainConfig(**{**cfg.__dict__, "use_priors": False})
     res = load_resources(out_dir, cfg_no_priors)
     sents, tags = read_conll(data_dir / "ner" / "anercorp" / "train.txt")
-    guides: list[list[str]] | None = None
-    if cfg.use_guide:
-        gres = guide_resources(res)
-        if not (out_dir / GUIDE_FILE).exists():
-            w_s, w_y = wiki_sentences(data_dir, seed)
-            gcfg = TrainConfig(**{**cfg.__dict__, "max_iter": GUIDE_MAX_ITER})
-            train_crf(Featurizer(gres), w_s, w_y, out_dir / GUIDE_FILE, gcfg)
-        guides = tag_sents(Featurizer(gres), out_dir / GUIDE_FILE, sents)
     meta: dict[str, object] = {
+        "normalisation": NER_NORMALISATION,  # the folding the features were computed with (checked at load)
         "seed": seed,
         "config": cfg.__dict__,
         "train_sentences": len(sents),
@@ -550,12 +467,10 @@ def run(
         if cfg.use_priors:
             res.priors = fit_priors(vectors, tr_s, tr_y)  # priors from the 90% only: an honest dev figure
         dev_model = work_dir / "dev.crfsuite"
-        g_tr = [guides[i] for i in tr] if guides is not None else None
-        g_dv = [guides[i] for i in dv] if guides is not None else None
-        train_two_stage(res, data_dir, tr_s, tr_y, dev_model, cfg, g_tr)
+        train_crf(Featurizer(res), tr_s, tr_y, dev_model, cfg)
         feat = Featurizer(res)
         dev_s, dev_y = [sents[i] for i in dv], [tags[i] for i in dv]
-        pred = tag_sents(feat, dev_model, dev_s, g_dv)
+        pred = tag_sents(feat, dev_model, dev_s)
         meta["dev_sentence_level"] = evaluate(dev_y, pred)
         counts: dict[str, int] = {}
         if (out_dir / CLUSTERS_FILE).exists():
@@ -565,7 +480,7 @@ def run(
         if cfg.neural:
             meta["dev_crf_only_sentence_level"] = meta["dev_sentence_level"]
             meta["dev_crf_only"] = meta["dev"]
-            nets, _wf = train_neural(res, vectors, tr_s, tr_y, seed, cfg, data_dir)
+            nets, _wf, _vectors = train_neural(res, vectors, tr_s, tr_y, seed, cfg, data_dir)
             pred = ensemble_tag(feat, dev_model, nets, dev_s, cfg.crf_weight)
             meta["dev_sentence_level"] = evaluate(dev_y, pred)
             meta["dev"] = evaluate(dev_y, propagate_windows(dev_s, pred, allow=allow))
@@ -575,49 +490,17 @@ def run(
         if cfg.use_priors:
             res.priors = fit_priors(vectors, sents, tags)
             save_priors(res.priors, out_dir / PRIORS_FILE)
-        silver = train_two_stage(res, data_dir, sents, tags, out_dir / MODEL_FILE, cfg, guides)
-        if cfg.use_silver:
-            save_priors(silver, out_dir / SILVER_FILE)
+        train_crf(Featurizer(res), sents, tags, out_dir / MODEL_FILE, cfg)
         if cfg.neural:
-            from processors.ner.neural import save_model
+            from training.ner.fit_neural import save_model
 
-            nets, wf = train_neural(res, vectors, sents, tags, seed, cfg, data_dir)
-            q, scale = wf.quantized
+            nets, wf, (q, scale) = train_neural(res, vectors, sents, tags, seed, cfg, data_dir)
             save_model(out_dir, nets, wf.vocabs, wf.word_index, q, scale, neural_config(cfg))
         else:
-            for name in (NEURAL_FILE, WORDVEC_FILE):
+            for name in (NEURAL_FILE, VECTORS_SHIP_FILE):
                 (out_dir / name).unlink(missing_ok=True)
     meta["train_seconds"] = round(time.time() - t0, 1)
     (out_dir / META_FILE).write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     if tmp is not None:
         tmp.cleanup()
     return meta
-
-
-def main() -> None:
-    """``python -m processors.ner.train`` entry point (the click command wraps :func:`run`)."""
-    import argparse
-
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--data", type=Path, required=True)
-    ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    ap.add_argument("--no-dev", action="store_true")
-    ap.add_argument("--no-full", action="store_true")
-    ap.add_argument("--work", type=Path, default=None, help="keep word vectors here between runs")
-    args = ap.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    meta = run(
-        args.data,
-        args.out,
-        seed=args.seed,
-        dev=not args.no_dev,
-        full=not args.no_full,
-        cfg=TrainConfig(),
-        work_dir=args.work,
-    )
-    print(json.dumps(meta.get("dev", {}), indent=1))
-
-
-if __name__ == "__main__":
-    main()

@@ -1,6 +1,6 @@
 """Hashed sparse features shared by the topic and geo models.
 
-One hashing space holds three feature families computed on :func:`processors.topics.text.prepare`
+One hashing space holds three feature families computed on :func:`processors.topics.words.prepare`
 output (boilerplate stripped, orthography folded, truncated):
 
 * ``w<stem>``: light-stemmed words, robust to clitics and inflection;
@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import murmurhash3_32
 
-from processors.topics.text import MAX_FEATURE_CHARS, light_stem, prepare, tokens
+from processors.topics.words import MAX_FEATURE_CHARS, light_stem, prepare, tokens
 
 N_FEATURES_LOG2 = 19  # 2^19 buckets: collisions cost < 0.5 F1 points and 9 classes fit in ~9 MB as float16
 CHAR_NGRAM_MIN = 3  # bigrams of letters are mostly clitics; 3-grams are the smallest useful roots

@@ -1,7 +1,7 @@
-"""Distributional word clusters learnt from unlabelled Arabic text (training-time only, plus the loader).
+"""Distributional word clusters learnt from unlabelled Arabic text (the loader is ``processors.ner.resources``).
 
 Method (a fast, deterministic stand-in for word2vec + k-means / Brown clusters):
-  1. tokenise and normalise every text (``text.normalize``), count words;
+  1. tokenise and fold every text (``processors.ner.tokens.normalize``), count words;
   2. build a positional co-occurrence matrix (contexts = (offset, word) for offsets -2, -1, +1, +2 over the
      most frequent context words);
   3. positive PMI with context-distribution smoothing, truncated SVD (randomised, seeded) -> word vectors;
@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from processors.ner.text import normalize, split_clitics, tokenize
+from processors.ner.tokens import normalize, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -79,15 +79,11 @@ def build_clusters(
     *,
     seed: int,
     sizes: tuple[int, ...] = CLUSTER_SIZES,
-    stems: bool = False,
     vectors_out: Path | None = None,
     window: tuple[int, ...] = WINDOW,
     positional: bool = True,
 ) -> dict[str, tuple[int, ...]]:
-    """Learn the cluster table from ``texts`` and write it to ``out_path`` (gzip TSV). Returns the table.
-
-    ``stems``: cluster clitic-stripped stems (``وحماس``, ``لحماس`` and ``حماس`` pool their contexts).
-    """
+    """Learn the cluster table from ``texts`` and write it to ``out_path`` (gzip TSV). Returns the table."""
     import numpy as np
     import scipy.sparse as sp
     from sklearn.cluster import MiniBatchKMeans
@@ -97,8 +93,6 @@ def build_clusters(
     docs: list[list[str]] = []
     for t in texts:
         toks = [normalize(tok.text) for tok in tokenize(t)]
-        if stems:
-            toks = [split_clitics(w).stem for w in toks]
         counts.update(toks)
         docs.append(toks)
     vocab = [w for w, c in counts.most_common(MAX_VOCAB) if c >= MIN_COUNT]
@@ -150,28 +144,4 @@ def build_clusters(
         fh.write("#count\t" + "\t".join(str(k) for k in sizes) + "\n")
         for w in vocab:
             fh.write(w + "\t" + str(counts[w]) + "\t" + "\t".join(str(c) for c in table[w]) + "\n")
-    return table
-
-
-def load_clusters(path: Path, counts: dict[str, int] | None = None) -> dict[str, tuple[str, ...]]:
-    """Read a cluster table written by :func:`build_clusters` (cluster ids kept as strings for features).
-
-    If ``counts`` is given it is filled with each word's corpus frequency (used to decide clitic splits).
-    """
-    table: dict[str, tuple[str, ...]] = {}
-    shared: dict[tuple[str, ...], tuple[str, ...]] = {}  # identical id tuples share one object (~40% less RAM)
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        header = fh.readline()
-        has_count = header.startswith("#count")  # only the first line is a header: words may start with '#'
-        for line in fh:
-            parts = line.rstrip("\n").split("\t")
-            if len(parts) < 2:
-                continue
-            if has_count:
-                if counts is not None:
-                    counts[parts[0]] = int(parts[1])
-                ids = tuple(parts[2:])
-            else:
-                ids = tuple(parts[1:])
-            table[parts[0]] = shared.setdefault(ids, ids)
     return table

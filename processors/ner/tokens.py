@@ -1,4 +1,4 @@
-"""Arabic text helpers for NER: orthographic normalisation, clitic stripping, tokenisation with offsets.
+"""Tokens for NER: tokenisation with offsets, the (cached) word folding, clitic stripping.
 
 Everything here is pure Python (stdlib ``re``) and never raises on any ``str`` input: the tokenizer
 returns ``(token, start, end)`` triples with ``text[start:end] == token`` always.
@@ -10,24 +10,20 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
-# Diacritics (harakat, tanwin, shadda, sukun, superscript alef, Quranic marks) and tatweel.
-_MARKS = "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640"
-_MARKS_RE = re.compile(f"[{_MARKS}]")
-# Orthographic variants folded together: alef forms -> bare alef, alef maqsura -> ya, ta marbuta -> ha.
-_FOLD = str.maketrans(
-    {
-        "\u0622": "\u0627",  # آ
-        "\u0623": "\u0627",  # أ
-        "\u0625": "\u0627",  # إ
-        "\u0671": "\u0627",  # ٱ
-        "\u0649": "\u064a",  # ى -> ي
-        "\u0629": "\u0647",  # ة -> ه
-        "\u06cc": "\u064a",  # Persian yeh
-        "\u06a9": "\u0643",  # Persian kaf
-        **{chr(0x0660 + i): str(i) for i in range(10)},  # Arabic-Indic digits
-        **{chr(0x06F0 + i): str(i) for i in range(10)},  # Extended Arabic-Indic digits
-    }
+from processors.arabic import (
+    DAGGER_ALEF,
+    EXTRA_HARAKAT,
+    HARAKAT,
+    HONORIFIC_SIGNS,
+    QURANIC_MARKS,
+    QURANIC_SIGNS,
+    TATWEEL,
+    fold_for_ner,
+    is_arabic_letter,
 )
+
+# Marks a word may carry (tokenizer only: they stay inside the token); the folding removes them.
+_MARKS = HONORIFIC_SIGNS + HARAKAT + EXTRA_HARAKAT + DAGGER_ALEF + QURANIC_MARKS + QURANIC_SIGNS + TATWEEL
 
 # A word: letters/digits with attached diacritics; a number keeps its decimal/thousands separators.
 _TOKEN_RE = re.compile(
@@ -59,8 +55,8 @@ def tokenize(text: str) -> list[Token]:
 
 @lru_cache(maxsize=200_000)
 def normalize(word: str) -> str:
-    """Fold diacritics, tatweel, alef/hamza forms, alef maqsura and ta marbuta (for matching, not display)."""
-    return _MARKS_RE.sub("", word).translate(_FOLD)
+    """``processors.arabic.fold_for_ner`` of one word, cached: NER folds the same words again and again."""
+    return fold_for_ner(word)
 
 
 class Split(NamedTuple):
@@ -94,6 +90,4 @@ def split_clitics(norm: str) -> Split:
     return Split(conj, prep, art, rest)
 
 
-def is_arabic_letter(ch: str) -> bool:
-    """True for letters of the Arabic block (not digits, not punctuation)."""
-    return "\u0621" <= ch <= "\u064a" or "\u0671" <= ch <= "\u06d3"
+__all__ = ["ARTICLE", "Split", "Token", "is_arabic_letter", "normalize", "split_clitics", "tokenize"]

@@ -1,73 +1,83 @@
-"""The shipped tagger: lazy, cached loading of the model directory and sentence-level tagging.
+"""The shipped tagger: loading the model directory, and sentence-level tagging.
 
-A feature CRF (``python-crfsuite``) and, when ``neural.pt`` is shipped and torch is importable, a BiLSTM-CRF
-ensemble (``neural.py``): the token posteriors of the CRF and of each net are averaged and decoded with a
-BIO-constrained Viterbi.  Without torch (or without ``neural.pt``) the CRF alone tags, as before.
+A feature CRF (``python-crfsuite``) and, when torch is importable, the BiLSTM-CRF ensemble (``neural.py``): the
+token posteriors of the CRF and of each net are averaged and decoded with a BIO-constrained Viterbi. Without
+torch the CRF alone tags (the ``crf`` backend, about 1.5-3 F1 lower).
+
+The model directory is checked when it is loaded: ``meta.json`` must name the text folding this code uses
+(``processors.arabic.NER_NORMALISATION``), and every file the model was trained with must be there and
+readable; otherwise :class:`~processors.model_files.ModelError` names the file.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from processors.arabic import NER_NORMALISATION
+from processors.model_files import ModelError, read_meta, require
 from processors.ner.consistency import single_word_filter
-from processors.ner.features import Featurizer, Resources, load_gazetteer
+from processors.ner.crf_features import Featurizer
+from processors.ner.neural import NEURAL_FILE
+from processors.ner.resources import (
+    CLUSTERS2_FILE,
+    CLUSTERS_FILE,
+    GAZETTEER_FILE,
+    PRIORS_FILE,
+    Resources,
+    load_clusters,
+    load_gazetteer,
+    load_priors,
+)
+
+log = logging.getLogger(__name__)
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"  # shipped artefacts live inside the package
 MODEL_FILE = "ner.crfsuite"
-CLUSTERS_FILE = "clusters.tsv.gz"
-CLUSTERS2_FILE = "clusters2.tsv.gz"
-GAZETTEER_FILE = "gazetteer.tsv.gz"
-PRIORS_FILE = "priors.tsv.gz"
-SILVER_FILE = "silver.tsv.gz"
-GUIDE_FILE = "guide.crfsuite"
-NEURAL_FILE = "neural.pt"
 MAX_SENT_TOKENS = 120  # long unpunctuated runs are cut: CRF cost is linear but features beyond +-2 don't help
 
 
+def _uses(config: dict[str, Any], key: str) -> bool:
+    return bool(config.get(key, True))
+
+
 class CrfTagger:
-    """A crfsuite model plus the feature resources it was trained with, and the BiLSTM-CRF net(s) if shipped."""
+    """A crfsuite model plus the feature resources it was trained with, and the BiLSTM-CRF net(s)."""
 
     def __init__(self, model_dir: Path = MODEL_DIR) -> None:
         import pycrfsuite
 
-        from processors.ner.clusters import load_clusters
-
         self.model_dir = model_dir
+        self.meta = read_meta(model_dir, {"normalisation": NER_NORMALISATION})
+        config = self.meta.get("config", {})
         self.counts: dict[str, int] = {}
         res = Resources()
-        if (model_dir / CLUSTERS_FILE).exists():
+        if _uses(config, "use_clusters"):
             res.clusters = load_clusters(model_dir / CLUSTERS_FILE, self.counts)
-        if (model_dir / CLUSTERS2_FILE).exists():
-            res.alt_clusters = load_clusters(model_dir / CLUSTERS2_FILE)
-        if (model_dir / GAZETTEER_FILE).exists():
+            if _uses(config, "alt_clusters"):
+                res.alt_clusters = load_clusters(model_dir / CLUSTERS2_FILE)
+        if _uses(config, "use_gazetteer"):
             res.person_tokens, res.places, res.lexicon = load_gazetteer(model_dir / GAZETTEER_FILE)
-        if (model_dir / PRIORS_FILE).exists():
-            from processors.ner.priors import load_priors
-
+        if _uses(config, "use_priors"):
             res.priors = load_priors(model_dir / PRIORS_FILE)
-        if (model_dir / SILVER_FILE).exists():
-            from processors.ner.priors import load_priors
-
-            res.silver = load_priors(model_dir / SILVER_FILE)
+        path = require(model_dir / MODEL_FILE)
         self._tagger: Any = pycrfsuite.Tagger()
-        self._tagger.open(str(model_dir / MODEL_FILE))
+        try:
+            self._tagger.open(str(path))
+        except (OSError, ValueError) as exc:
+            raise ModelError(path, f"unreadable ({exc})") from exc
         keep = frozenset(attr for attr, _label in self._tagger.info().state_features)
         self.featurizer = Featurizer(res, keep)
-        self._guide: Any = None
-        self._guide_feat: Featurizer | None = None
-        if (model_dir / GUIDE_FILE).exists():  # stacking: the Wikipedia-trained CRF's tags are features
-            self._guide = pycrfsuite.Tagger()
-            self._guide.open(str(model_dir / GUIDE_FILE))
-            gkeep = frozenset(attr for attr, _label in self._guide.info().state_features)
-            gres = Resources(clusters=res.clusters, person_tokens=res.person_tokens, places=res.places)
-            self._guide_feat = Featurizer(gres, gkeep)
         self._lock = threading.Lock()  # crfsuite's Tagger holds per-call state: one sentence at a time
         self._allow = single_word_filter(self.counts, res.priors)
         self._res = res
+        self.has_neural = _uses(config, "neural")
+        if self.has_neural:
+            require(model_dir / NEURAL_FILE)  # checked now; loaded on first use (torch takes ~5 s and ~500 MB)
         self._nets: list[Any] = []
         self._scorer: Any = None
         self._fused: Any = None
@@ -75,17 +85,18 @@ class CrfTagger:
         self.crf_weight = 1.0
 
     def _neural_ready(self) -> bool:
-        """Load the BiLSTM-CRF net(s) on first use (torch takes ~5 s and ~500 MB); False = the CRF alone."""
+        """Load the BiLSTM-CRF net(s) on first use; False = the CRF alone (no nets shipped, or no torch)."""
         if not self._neural_tried:
             self._neural_tried = True
-            if (self.model_dir / NEURAL_FILE).exists() and self._guide is None:
+            if self.has_neural:
                 self._load_neural(self._res)
         return bool(self._nets)
 
     def _load_neural(self, res: Resources) -> None:
         try:
             import torch
-        except ImportError:  # torch missing: the CRF alone (about 1.5-3 F1 lower)
+        except ImportError:
+            log.warning("torch is not installed: the NER CRF tags alone, without its BiLSTM-CRF half")
             return
         from processors.ner.neural import CrfScorer, NeuralEnsemble, load_model
 
@@ -93,6 +104,11 @@ class CrfTagger:
         self._nets, self.crf_weight = load_model(self.model_dir, res)
         self._scorer = CrfScorer(self._tagger, self.featurizer)
         self._fused = NeuralEnsemble(self._nets)
+
+    def load_all(self, *, neural: bool) -> None:
+        """Load everything now (with ``neural``: the nets too), so a broken file fails here and not later."""
+        if neural:
+            self._neural_ready()
 
     def allow_single(self, norm: str) -> bool:
         """Consistency filter for one-word names (see ``consistency.single_word_filter``)."""
@@ -111,10 +127,7 @@ class CrfTagger:
         for i in range(0, len(tokens), MAX_SENT_TOKENS):
             chunk = tokens[i : i + MAX_SENT_TOKENS]
             with self._lock:
-                guide = None
-                if self._guide is not None and self._guide_feat is not None:
-                    guide = self._guide.tag(self._guide_feat.sentence(chunk))
-                out.extend(self._tagger.tag(self.featurizer.sentence(chunk, guide)))
+                out.extend(self._tagger.tag(self.featurizer.sentence(chunk)))
         return out
 
     def tag_sents(self, sents: Sequence[Sequence[str]], *, neural: bool = True) -> list[list[str]]:

@@ -8,52 +8,13 @@ computed once per distinct surface string and cached; a sentence's features are 
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 
-from processors.ner.text import is_arabic_letter, normalize, split_clitics
+from processors.ner.resources import Resources
+from processors.ner.tokens import is_arabic_letter, normalize, split_clitics
 
 FEATURE_CACHE_MAX = 300_000  # distinct surface forms kept; ~150 MB worst case, cleared wholesale when full
 PERSON_COUNT_BUCKETS = (1, 5, 50)  # Wikidata token frequency thresholds -> rare / seen / common / very common
-
-
-@dataclass
-class Resources:
-    """Lookup tables behind the features (all optional: an empty table just yields fewer features)."""
-
-    clusters: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    person_tokens: dict[str, int] = field(default_factory=dict)  # normalised name token -> count bucket
-    places: dict[str, str] = field(default_factory=dict)  # normalised token -> "S" single-word name / "P" part
-    stem_clusters: dict[str, tuple[str, ...]] = field(default_factory=dict)  # clusters of clitic-free stems
-    alt_clusters: dict[str, tuple[str, ...]] = field(default_factory=dict)  # a 2nd clustering (another seed)
-    lexicon: dict[str, str] = field(default_factory=dict)  # stem -> "TYPE:bucket" from WikiFANE/AQMAR mentions
-    silver: dict[str, str] = field(default_factory=dict)  # stem -> "PERS:3" self-training rates (off by default)
-    priors: dict[str, str] = field(default_factory=dict)  # word -> "PERS:3|LOC:1" embedding-based type priors
-    ctx_priors: bool = False  # also give neighbours' embedding priors
-    levels: tuple[int, ...] = (0, 1, 2, 3)  # which cluster levels to use for the current word
-    ctx_levels: tuple[int, ...] = (1, 2)  # which cluster levels to use for neighbours
-
-
-def load_gazetteer(path: Path) -> tuple[dict[str, int], dict[str, str], dict[str, str]]:
-    """Read the shipped gazetteer (``kind<TAB>token<TAB>value`` gzip, kinds ``per``, ``loc`` and ``lex``)."""
-    persons: dict[str, int] = {}
-    places: dict[str, str] = {}
-    lexicon: dict[str, str] = {}
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            parts = line.rstrip("\n").split("\t")
-            if len(parts) != 3:
-                continue
-            kind, tok, val = parts
-            if kind == "per":
-                persons[tok] = int(val)
-            elif kind == "loc":
-                places[tok] = val
-            elif kind == "lex":
-                lexicon[tok] = val
-    return persons, places, lexicon
 
 
 def _shape(word: str) -> str:
@@ -123,9 +84,6 @@ class Featurizer:
             wc = res.alt_clusters.get(stem)
         if wc is not None:
             f0.extend(f"wc{lv}={x}" for lv, x in enumerate(wc))
-        sc = res.stem_clusters.get(stem)
-        if sc is not None:
-            f0.extend(f"sc{lv}={sc[lv]}" for lv in res.levels if lv < len(sc))
         pb = res.person_tokens.get(stem)
         if pb is None:
             pb = res.person_tokens.get(norm)
@@ -143,27 +101,18 @@ class Featurizer:
             pr = res.priors.get(stem)
         if pr is not None:
             f0.extend("ep=" + x for x in pr.split("|"))
-        sv = res.silver.get(stem)
-        if sv is not None:
-            f0.extend("sv=" + x for x in sv.split("|"))
         # Neighbour views: fewer, more general attributes.
         ctx = ["w=" + norm, "s=" + stem, "sh=" + shape]
         if c is not None:
             ctx.extend(f"c{lv}={c[lv]}" for lv in res.ctx_levels if lv < len(c))
         if wc is not None and len(wc) > 1:
             ctx.append(f"wc1={wc[1]}")
-        if pr is not None and res.ctx_priors:
-            ctx.extend("ep=" + x for x in pr.split("|"))
-        if sc is not None:
-            ctx.extend(f"sc{lv}={sc[lv]}" for lv in res.ctx_levels if lv < len(sc))
         if pb is not None:
             ctx.append(f"gper={pb}")
         if pl is not None:
             ctx.append("gloc=" + pl)
         if lx is not None:
             ctx.append("lext=" + lx.split(":")[0])
-        if sv is not None:
-            ctx.extend("sv=" + x for x in sv.split("|"))
         far = ["s=" + stem]
         if c is not None and len(c) > 1:
             far.append(f"c1={c[1]}")
@@ -180,8 +129,8 @@ class Featurizer:
         self._cache[tok] = entry
         return entry
 
-    def sentence(self, tokens: Sequence[str], guide: Sequence[str] | None = None) -> list[list[str]]:
-        """Attribute lists for one sentence; ``guide`` = another tagger's BIO tags for it (stacking features)."""
+    def sentence(self, tokens: Sequence[str]) -> list[list[str]]:
+        """Attribute lists for one sentence."""
         n = len(tokens)
         ws = [self._word(t) for t in tokens]
         keep = self.keep
@@ -213,9 +162,5 @@ class Featurizer:
                     feats.append("EOS2")
             else:
                 feats.append("EOS")
-            if guide is not None:
-                feats.append("g=" + guide[i])
-                feats.append("g-=" + (guide[i - 1] if i > 0 else "BOS") + "|" + guide[i])
-                feats.append("g+=" + guide[i] + "|" + (guide[i + 1] if i + 1 < n else "EOS"))
             out.append(feats)
         return out

@@ -4,7 +4,7 @@ Data (JSON lines, see ``../shared/data/README.md``): SANAD AlKhaleej, ANT v1.1 (
 v2.1 multi-source (AlArabiya, CNN, France24, SkyNews). Labels come from ``topic_unified`` and
 ``geo_scope``; rows where they are null are skipped for that head. Nothing else is read.
 
-Method: hashed stem uni/bigram + char 3-4-gram features (:mod:`processors.topics.features`), one
+Method: hashed stem uni/bigram + char 3-4-gram features (:mod:`processors.topics.hashing`), one
 SGD logistic-regression (one-vs-rest) per head, sample weights that balance source x label cells
 (``1/sqrt(cell size)``) so no outlet's style dominates a label, ``misc`` down-weighted (a single
 outlet's catch-all section that otherwise swallows culture/science news from other outlets), and a
@@ -14,6 +14,7 @@ for unseen outlets. Everything is seeded; the same data gives the same bundle bi
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import time
@@ -27,13 +28,16 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize_scalar
 from sklearn.linear_model import SGDClassifier
-from sklearn.metrics import accuracy_score, f1_score
+from sklearn.metrics import accuracy_score
 
-from processors.topics.features import FeatureConfig, Featurizer
+from processors.arabic import fold_for_topics
+from processors.topics.boilerplate import strip_boilerplate
+from processors.topics.bundle import FORMAT_VERSION, TEXT_VERSIONS, LinearModel, ModelBundle, meta_path, softmax
 from processors.topics.geo import GEO_LEAD_CHARS, decide_scope
-from processors.topics.keywords import build_doc_freq
-from processors.topics.model import LinearModel, ModelBundle, save_bundle, softmax
-from processors.topics.text import MAX_FEATURE_CHARS, MAX_TITLE_CHARS, normalise, strip_boilerplate
+from processors.topics.hashing import FeatureConfig, Featurizer
+from processors.topics.words import MAX_FEATURE_CHARS, MAX_TITLE_CHARS
+from training.topics.doc_freq import build_doc_freq
+from training.topics.evaluate import macro_f1, top_label_ece
 
 SEED = 13  # fixed seed: training is reproducible bit for bit
 SGD_ALPHA = 1e-6  # L2 strength; 5e-7..2e-6 all within 0.01 LOO macro-F1, 1e-6 best on average
@@ -42,7 +46,6 @@ MISC_WEIGHT = 0.2  # 'misc' is JawharaFM's catch-all section; at full weight it 
 GEO_TEXT_CHARS = 3000  # body prefix cleaned before the geo lead is cut, as in tag_article
 DATA_FILES = ("sanad_alkhaleej.jsonl", "ant_v1.jsonl", "ant_multisource.jsonl")  # never the unlabelled set
 MULTISOURCE_OUTLETS = ("Alarabia", "CNN", "France24", "SkyNews")  # leave-one-outlet-out folds
-ECE_BINS = 10  # equal-width confidence bins for the expected calibration error
 
 ATTRIBUTION = [
     "SANAD (AlKhaleej portion): Einea, Elnagar & Al Debsi, 'SANAD: Single-label Arabic News Articles Dataset "
@@ -121,27 +124,6 @@ def fit_temperature(margins: np.ndarray, gold_idx: np.ndarray) -> float:
     return float(res.x)
 
 
-def top_label_ece(probs: np.ndarray, gold_idx: np.ndarray, bins: int = ECE_BINS) -> float:
-    """Expected calibration error of the top label: mean |accuracy - confidence| over confidence bins."""
-    if len(gold_idx) == 0:
-        return 0.0
-    conf = probs.max(axis=1)
-    correct = (probs.argmax(axis=1) == gold_idx).astype(np.float64)
-    which = np.minimum((conf * bins).astype(int), bins - 1)
-    ece = 0.0
-    for b in range(bins):
-        m = which == b
-        if m.any():
-            ece += m.mean() * abs(correct[m].mean() - conf[m].mean())
-    return float(ece)
-
-
-def macro_f1(gold: Sequence[str], pred: Sequence[str]) -> float:
-    """Macro-F1 over the labels present in ``gold`` (predictions of other labels count as errors)."""
-    labels = sorted(set(gold))
-    return float(f1_score(list(gold), list(pred), labels=labels, average="macro", zero_division=0))
-
-
 def _predict(model: LinearModel, x: sp.csr_matrix) -> list[str]:
     return [model.classes[i] for i in model.margins(x).argmax(axis=1)]
 
@@ -206,8 +188,8 @@ def train(data_dir: Path, out: Path, *, seed: int = SEED, run_loo: bool = True) 
     loo_geo_classes: list[tuple[str, ...]] = []
     geo_text = [
         (
-            normalise(strip_boilerplate(r.title[:MAX_TITLE_CHARS])),
-            normalise(strip_boilerplate(r.text[:GEO_TEXT_CHARS])[:MAX_FEATURE_CHARS])[:GEO_LEAD_CHARS],
+            fold_for_topics(strip_boilerplate(r.title[:MAX_TITLE_CHARS])),
+            fold_for_topics(strip_boilerplate(r.text[:GEO_TEXT_CHARS])[:MAX_FEATURE_CHARS])[:GEO_LEAD_CHARS],
         )
         for r in rows
     ]
@@ -313,54 +295,44 @@ def train(data_dir: Path, out: Path, *, seed: int = SEED, run_loo: bool = True) 
     return metrics
 
 
-def evaluate_jsonl(path: Path, *, model_path: Path | None = None) -> dict[str, Any]:
-    """Top-label accuracy and macro-F1 of the shipped (or given) bundle on JSON lines with ``topic_unified``."""
-    from processors.topics import tag_article, use_bundle
+def _json_bytes(obj: Any) -> np.ndarray:
+    return np.frombuffer(json.dumps(obj, ensure_ascii=False, sort_keys=True).encode("utf-8"), dtype=np.uint8)
 
-    if model_path is not None:
-        use_bundle(model_path)
-    gold: list[str] = []
-    pred: list[str] = []
-    geo_gold: list[str] = []
-    geo_pred: list[str | None] = []
-    skipped = 0
-    bad = 0
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            try:
-                r = json.loads(line)
-            except json.JSONDecodeError:
-                bad += 1
-                continue
-            label = r.get("topic_unified")
-            g = r.get("geo_scope")
-            if not label and not g:
-                skipped += 1
-                continue
-            tags = tag_article(str(r.get("title") or ""), str(r.get("text") or ""), max_keywords=0)
-            if label:
-                gold.append(str(label))
-                pred.append(tags["topics"][0]["label"])
-            else:
-                skipped += 1
-            if g:
-                geo_gold.append(str(g))
-                geo_pred.append(tags["geo_scope"])
-    out: dict[str, Any] = {
-        "n": len(gold),
-        "skipped_null_topic": skipped,
-        "invalid_lines": bad,
-        "accuracy": round(float(accuracy_score(gold, pred)), 4) if gold else None,
-        "macro_f1": round(macro_f1(gold, pred), 4) if gold else None,
-        "labels": sorted(set(gold)),
-    }
-    if gold:
-        per = f1_score(gold, pred, labels=sorted(set(gold)), average=None, zero_division=0)
-        out["f1_per_label"] = {lab: round(float(v), 4) for lab, v in zip(sorted(set(gold)), per, strict=True)}
-    if geo_gold:
-        out["geo_n"] = len(geo_gold)
-        out["geo_accuracy"] = round(sum(g == p for g, p in zip(geo_gold, geo_pred, strict=True)) / len(geo_gold), 4)
-        out["geo_null_rate"] = round(sum(p is None for p in geo_pred) / len(geo_pred), 4)
-    return out
+
+def save_bundle(path: Path, bundle: ModelBundle) -> None:
+    """Write the bundle as one compressed ``.npz`` (no pickles), and next to it the ``meta.json`` naming the text
+    folding and outlet stripping it was built with (``processors.topics.bundle.load_bundle`` checks them)."""
+    meta = dict(bundle.meta)
+    meta.update(
+        {
+            "format_version": FORMAT_VERSION,
+            "features": {
+                "n_features_log2": bundle.features.n_features_log2,
+                "char_min": bundle.features.char_min,
+                "char_max": bundle.features.char_max,
+                "max_chars": bundle.features.max_chars,
+                "word_bigrams": bundle.features.word_bigrams,
+            },
+            "topic_classes": list(bundle.topic.classes),
+            "topic_temperature": bundle.topic.temperature,
+            "geo_classes": list(bundle.geo.classes),
+            "geo_temperature": bundle.geo.temperature,
+            "keyword_n_docs": bundle.keyword_df.n_docs,
+        }
+    )
+    kw = {"unigrams": dict(bundle.keyword_df.unigrams), "bigrams": dict(bundle.keyword_df.bigrams)}
+    kw_bytes = gzip.compress(json.dumps(kw, ensure_ascii=False, sort_keys=True).encode("utf-8"), mtime=0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as fh:
+        np.savez_compressed(
+            fh,
+            meta=_json_bytes(meta),
+            topic_W=bundle.topic.weights.astype(np.float16),
+            topic_b=bundle.topic.intercept.astype(np.float32),
+            geo_W=bundle.geo.weights.astype(np.float16),
+            geo_b=bundle.geo.intercept.astype(np.float32),
+            kw_df=np.frombuffer(kw_bytes, dtype=np.uint8),
+        )
+    meta_path(path).write_text(
+        json.dumps({"bundle": path.name, **TEXT_VERSIONS}, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )

@@ -1,5 +1,7 @@
 """Embedding-based entity-type priors: a word's vector (PPMI-SVD, see ``clusters.py``) -> P(type).
 
+The loader is ``processors.ner.resources.load_priors``.
+
 A multinomial logistic regression is fitted on the *word types* of the labelled training sentences (each
 type weighted by sqrt of its frequency, label = its tag-type distribution) and applied to the whole
 unlabelled vocabulary.  Words never seen in training (most names in new articles) thus get a soft hint such
@@ -14,7 +16,7 @@ import gzip
 from collections.abc import Sequence
 from pathlib import Path
 
-from processors.ner.text import normalize
+from processors.ner.tokens import normalize
 
 PRIOR_TYPES = ("O", "PERS", "LOC", "ORG", "MISC")
 PRIOR_C = 1.0  # inverse L2 strength of the logistic regression (0.3-3 measured within 0.3 F1)
@@ -69,14 +71,3 @@ def save_priors(priors: dict[str, str], path: Path) -> None:
     with gzip.open(path, "wt", encoding="utf-8", compresslevel=9) as fh:
         for w in sorted(priors):
             fh.write(f"{w}\t{priors[w]}\n")
-
-
-def load_priors(path: Path) -> dict[str, str]:
-    """Read a table written by :func:`save_priors`."""
-    out: dict[str, str] = {}
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            parts = line.rstrip("\n").split("\t")
-            if len(parts) == 2:
-                out[parts[0]] = parts[1]
-    return out

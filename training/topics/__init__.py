@@ -1,0 +1,1 @@
+"""Training and evaluation of the shipped topic bundle (``processors/topics/model``): ``akhbar train|eval topics``."""
