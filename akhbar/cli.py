@@ -9,12 +9,14 @@ from pathlib import Path
 import click
 
 from akhbar.errors import CredentialsRejected
+from akhbar.logs import quiet_repeats
 from akhbar.settings import Settings
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples" / "articles"  # the bundled demo articles
 
 
 def _setup_logging(verbose: bool) -> None:
+    owned = not logging.getLogger().handlers  # basicConfig adds a handler only when the root has none
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -24,6 +26,8 @@ def _setup_logging(verbose: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # Every retry logs its own line naming what it retries; stamina's generic "retry_scheduled" would repeat it.
     logging.getLogger("stamina").setLevel(logging.ERROR)
+    if owned:  # only on the handler made here: an embedding program's (or pytest's) handlers stay as they are
+        quiet_repeats()  # an outage's repeated client errors: once, then a count every 10 s
     # Offset readers (status line, lag) use group-less consumers on purpose; kafka-python warns about each one.
     logging.getLogger("kafka.coordinator.consumer").addFilter(
         lambda record: not str(record.msg).startswith("group_id is None")
@@ -151,11 +155,13 @@ def evaluate() -> None:
 
 
 def _register() -> None:
+    from akhbar.commands.dlq import dlq
     from akhbar.commands.ner import eval_ner_cmd, ner_cmd, train_ner_cmd
     from akhbar.commands.stack import stack
     from akhbar.commands.topics import eval_topics_cmd, train_topics_cmd
 
     cli.add_command(stack)
+    cli.add_command(dlq)
     cli.add_command(ner_cmd, name="ner")
     train.add_command(train_ner_cmd, name="ner")
     train.add_command(train_topics_cmd, name="topics")

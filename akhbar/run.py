@@ -12,6 +12,7 @@ from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 
+from akhbar.logs import quiet_repeats
 from akhbar.settings import Settings
 from akhbar.wiring import (
     article_producer,
@@ -114,14 +115,19 @@ def processor_config(s: Settings) -> ProcessorConfig:
         heartbeat_interval_s=p.heartbeat_interval_s,
         output_batch_bytes=p.output_batch_bytes,
         output_linger_s=p.output_linger_s,
+        max_message_bytes=s.kafka.max_message_bytes,
+        delivery_timeout_s=s.kafka.delivery_timeout_ms / 1000,
     )
 
 
 def run_processor(s: Settings, *, loglevel: str = "info") -> None:
     from processors.app import run_worker
+    from processors.size import check_fits
 
+    cfg = processor_config(s)
+    check_fits(cfg.chain.caps, cfg.max_message_bytes)  # the enrich caps keep every output under the size contract
     ensure_topics(s.kafka)
-    run_worker(processor_config(s), loglevel=loglevel)
+    run_worker(cfg, loglevel=loglevel, on_logging_ready=quiet_repeats)
 
 
 def run_sink(s: Settings, *, idle_exit_s: float | None = None) -> SinkStats:

@@ -71,7 +71,14 @@ class KafkaSettings(BaseModel):
     dlq_topic: str = DLQ_TOPIC
     partitions: int = 6  # 1, 2, 3 or 6 workers get equal shares (with 3, two workers on 2 cores split 2:1)
     replication_factor: int = 1  # the local stack has one broker; set 3 on a production cluster
-    delivery_timeout_ms: int = 120_000  # the producer's retry bound: unsent after 2 minutes = reported, exit 1
+    # The one size limit of every message akhbar writes or reads: producers' max request, the topics'
+    # max.message.bytes, consumers' fetch sizes. 4 MiB fits the largest valid raw article (1M characters of
+    # Arabic are ~2 MB of UTF-8) and its enriched document, which the processor keeps under it by construction.
+    max_message_bytes: int = 4 * 1024 * 1024
+    # Every producer's retry bound: kafka-python's delivery_timeout_ms, and the processor's aiokafka producer's
+    # request timeout (its batches expire then). Unsent after 2 minutes = reported (produce: exit 1; processor:
+    # its input stays unacked and the worker stops).
+    delivery_timeout_ms: int = 120_000
     # snappy: ~12 us per 7 KB article in both clients (aiokafka compresses gzip and lz4 at level 9: 4-10x that)
     # and still ~2x smaller on Arabic news; gzip/zstd squeeze more for a WAN link, "none" suits loopback.
     compression: Literal["none", "gzip", "lz4", "zstd", "snappy"] = "snappy"
@@ -103,7 +110,6 @@ class ProducerSettings(BaseModel):
 
     linger_ms: int = 50  # batch sends for 50 ms: fuller batches, fewer broker wake-ups; little next to the 1 s refresh
     batch_bytes: int = 256 * 1024  # per-partition batch: ~70 raw articles; kafka-python's 16 KiB sends 4 per request
-    max_request_bytes: int = 4 * 1024 * 1024  # fits the largest valid article (1M chars of Arabic: ~2 MB of UTF-8)
 
 
 class EnrichSettings(BaseModel):
@@ -120,6 +126,13 @@ class EnrichSettings(BaseModel):
     ner_backend: Literal["auto", "shipped", "crf", "camel"] = "auto"
     ner_camel_model_dir: Path | None = None
     topic_threshold: float | None = None  # None = the topic model's own default
+    # Bounds that keep every enriched document under kafka.max_message_bytes by construction (the processor
+    # refuses to start when they could not: processors.size). Beyond body_max_chars NLP time grows with no gain:
+    # 200,000 characters are ~40x a long news article (a longer body is cut at a word and flagged "truncated").
+    body_max_chars: int = 200_000
+    entities_max: int = 500  # ~15x the most entities of an article in the sample corpus (32); the rest is cut
+    entity_spans_max: int = 50  # spans kept per entity (its count stays exact); the sample's most is 8
+    entity_max_chars: int = 128  # a longer "name" is a tagging run-on (the sample's longest is 32): dropped
 
 
 class SinkSettings(BaseModel):
@@ -141,7 +154,9 @@ class SinkSettings(BaseModel):
     bulk_retry_timeout_s: float = 60.0  # ... and never more than a minute in all (a hung request times out at 30 s)
     bulk_wait_initial_s: float = 0.5  # first wait between bulk attempts; doubles each attempt
     bulk_wait_max_s: float = 8.0  # no single wait between bulk attempts longer than this
-    outage_round_s: float = 30.0  # while Elasticsearch is down: one round of probes, then a log line and the next
+    outage_round_s: float = 30.0  # while Elasticsearch is unavailable: one round of probes, one log line, the next
+    # start-up waits this long for a block (maintenance, a full disk) to lift before it gives up, saying so
+    setup_timeout_s: float = 600.0
     probe_interval_s: float = 2.0  # while paused, ask Elasticsearch's health this often; retry as soon as it answers
     commit_timeout_ms: int = 10_000  # one commit attempt; while the broker is down attempts repeat with backoff
     commit_attempts: int = 6  # one round of commit retries; the offsets of a failed round go with the next commit

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import stamina
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
-from kafka.admin import NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.conn import BrokerConnection
 from kafka.errors import SaslAuthenticationFailedError, TopicAlreadyExistsError
 
@@ -55,7 +55,7 @@ def article_producer(s: Settings) -> ArticleProducer:
         linger_ms=p.linger_ms,
         delivery_timeout_ms=k.delivery_timeout_ms,
         request_timeout_ms=min(30_000, k.delivery_timeout_ms - p.linger_ms),  # the client requires the sum to fit
-        max_request_size=p.max_request_bytes,
+        max_request_size=k.max_message_bytes,
     )
     return ArticleProducer(
         client, raw_topic=k.raw_topic, dlq_topic=k.dlq_topic, delivery_timeout_ms=k.delivery_timeout_ms
@@ -155,34 +155,95 @@ def check_elasticsearch(client: Elasticsearch, es: ElasticsearchSettings) -> Non
 TOPIC_READY_TIMEOUT_S = 30.0  # a new topic's partitions reach the broker's metadata within a second or two
 
 
-def ensure_topics(k: KafkaSettings) -> None:
-    """Create the three topics when missing (idempotent) and wait until their partitions are in the metadata.
+TOPIC_MAX_MESSAGE_BYTES = "max.message.bytes"  # the topic config the broker holds every batch written to it to
+_DYNAMIC_TOPIC_CONFIG = 1  # DescribeConfigs' config_source of a topic's own override (others: broker, default)
 
-    Every Kafka component calls this first, so the credential check (:func:`check_kafka`) runs here.
+
+def ensure_topics(k: KafkaSettings) -> None:
+    """Create the three topics when missing (idempotent), each with ``max.message.bytes`` = the message-size
+    contract, raise that config on an existing one whose limit is lower, and wait until their partitions are in
+    the metadata.
+
+    Every Kafka component calls this first, so the credential check (:func:`check_kafka`) runs here. The limit is
+    the topics' own: the broker's default (~1 MB) holds only for topics created by something else.
 
     Waiting matters: a consumer that joins its group before the partitions are known gets none assigned,
     and kafka-python only refreshes metadata every ``metadata_max_age_ms``.
     """
     check_kafka(k)
+    topics = [k.raw_topic, k.enriched_topic, k.dlq_topic]
     admin = KafkaAdminClient(**kafka_client_config(k), client_id="akhbar-admin")
     try:
         existing = set(admin.list_topics())
+        limit = {TOPIC_MAX_MESSAGE_BYTES: str(k.max_message_bytes)}
         wanted = [
-            NewTopic(name, num_partitions=k.partitions, replication_factor=k.replication_factor)
-            for name in (k.raw_topic, k.enriched_topic, k.dlq_topic)
+            NewTopic(name, num_partitions=k.partitions, replication_factor=k.replication_factor, topic_configs=limit)
+            for name in topics
             if name not in existing
         ]
         if wanted:
             with contextlib.suppress(TopicAlreadyExistsError):  # another worker created them first
                 admin.create_topics(wanted)
             log.info("created topics %s", [t.name for t in wanted])
+        consumer = KafkaConsumer(**kafka_client_config(k), client_id="akhbar-admin")
+        try:
+            wait_for_partitions(consumer, topics)
+        finally:
+            consumer.close()
+        # All three, not only those listed: a topic just created by something else may not be listed yet.
+        # What it retries: the describe, while the broker does not know a topic it has just created yet (seen
+        # after a broker restart: UNKNOWN_TOPIC_OR_PARTITION for a topic already in the metadata).
+        for attempt in stamina.retry_context(
+            on=_TopicNotDescribed, attempts=None, timeout=TOPIC_READY_TIMEOUT_S, wait_initial=0.2, wait_max=1.0
+        ):
+            with attempt:
+                _raise_size_limits(admin, topics, k.max_message_bytes)
     finally:
         admin.close()
-    consumer = KafkaConsumer(**kafka_client_config(k), client_id="akhbar-admin")
-    try:
-        wait_for_partitions(consumer, [k.raw_topic, k.enriched_topic, k.dlq_topic])
-    finally:
-        consumer.close()
+
+
+class _TopicNotDescribed(RuntimeError):
+    """The broker answered a describe of a topic with an error (after a restart, for a topic it just created)."""
+
+
+def _raise_size_limits(admin: KafkaAdminClient, topics: list[str], limit: int) -> None:
+    """Set ``max.message.bytes`` = ``limit`` on each of ``topics`` whose limit is lower; raises RuntimeError
+    naming the topic the broker did not describe or alter.
+
+    AlterConfigs replaces a topic's whole set of overrides (kafka-python has no incremental variant), so each
+    topic's other overrides are sent along unchanged."""
+    if not topics:
+        return
+    low: list[ConfigResource] = []
+    for response in admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, name) for name in topics]):
+        for resource in response.to_object()["resources"]:
+            name = resource["resource_name"]
+            if resource["error_code"]:
+                raise _TopicNotDescribed(
+                    f"Kafka did not describe topic {name!r}: error {resource['error_code']} {resource['error_message']}"
+                )
+            entries = {entry["config_names"]: entry for entry in resource["config_entries"]}
+            if int(entries[TOPIC_MAX_MESSAGE_BYTES]["config_value"]) >= limit:
+                continue
+            overrides = {
+                key: entry["config_value"]
+                for key, entry in entries.items()
+                if entry.get("config_source") == _DYNAMIC_TOPIC_CONFIG
+            }
+            low.append(
+                ConfigResource(
+                    ConfigResourceType.TOPIC, name, configs={**overrides, TOPIC_MAX_MESSAGE_BYTES: str(limit)}
+                )
+            )
+    if not low:
+        return
+    for resource in admin.alter_configs(low).to_object()["resources"]:
+        if resource["error_code"]:
+            raise RuntimeError(
+                f"Kafka did not raise {TOPIC_MAX_MESSAGE_BYTES} of topic {resource['resource_name']!r} to {limit}: "
+                f"{resource['error_message']}"
+            )
+    log.info("raised %s of topics %s to %d", TOPIC_MAX_MESSAGE_BYTES, [r.name for r in low], limit)
 
 
 class _NoPartitions(Exception):
@@ -209,13 +270,33 @@ def wait_for_partitions(consumer: KafkaConsumer, topics: list[str], timeout_s: f
             raise RuntimeError(f"topic {topic!r} has no partitions in the metadata after {timeout_s:.0f}s") from None
 
 
+def fetch_limits(k: KafkaSettings) -> dict[str, int]:
+    """kafka-python consumer sizes matching the message-size contract, for every consumer of akhbar.
+
+    A partition's fetch and a whole fetch each take up to one message of ``max_message_bytes``, and the network
+    frame limit holds the largest response. kafka-python's ``receive_message_max_bytes`` defaults to 1,000,000
+    while its fetch limits default to 1 MiB per partition and 50 MB per fetch: catching up on a backlog, a
+    response of several partitions' MiB was refused as "Invalid frame length", the connection closed and the
+    same fetch sent again (the reset noise). The broker ends a response at ``fetch_max_bytes`` (or after its
+    first batch, which the topic's max.message.bytes bounds); 64 KiB more covers the response's own framing."""
+    limit = k.max_message_bytes
+    return {
+        "max_partition_fetch_bytes": limit,
+        "fetch_max_bytes": limit,
+        "receive_message_max_bytes": limit + 64 * 1024,
+    }
+
+
 def sink_consumer(s: Settings) -> KafkaConsumer:
     """The sink's consumer of the enriched topic: offsets committed by the worker after each written batch, a new
     group starts at the earliest offset; the topic's metadata is loaded before the worker joins the group (a
-    group leader without it assigns no partitions at all)."""
+    group leader without it assigns no partitions at all).
+
+    Fetch sizes match the message-size contract (:func:`fetch_limits`)."""
     c = s.sink
     consumer = KafkaConsumer(
         **kafka_client_config(s.kafka),
+        **fetch_limits(s.kafka),
         group_id=c.group_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -233,9 +314,52 @@ def sink_consumer(s: Settings) -> KafkaConsumer:
 
 
 def dlq_producer(s: Settings) -> KafkaProducer:
-    """The sink's producer of dead letters: acks=all and idempotent, like every producer of akhbar."""
+    """The sink's producer of dead letters: acks=all and idempotent, like every producer of akhbar; its request
+    limit is the message-size contract (a letter holds at most 64 KiB of the original, far below it)."""
     return KafkaProducer(
-        **kafka_client_config(s.kafka), acks="all", enable_idempotence=True, linger_ms=s.sink.dlq_linger_ms
+        **kafka_client_config(s.kafka),
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=s.sink.dlq_linger_ms,
+        max_request_size=s.kafka.max_message_bytes,
+    )
+
+
+def dlq_reader(s: Settings) -> KafkaConsumer:
+    """The consumer of ``akhbar dlq``: group-less (``akhbar.dlq.read_letters`` assigns every partition and reads
+    from the beginning; nothing is committed, no other consumer is disturbed), fetches sized to the message-size
+    contract. Credentials are checked first, and the DLQ's partitions must be in the metadata."""
+    check_kafka(s.kafka)
+    consumer = KafkaConsumer(
+        **kafka_client_config(s.kafka),
+        client_id="akhbar-dlq",
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        **fetch_limits(s.kafka),
+    )
+    try:
+        wait_for_partitions(consumer, [s.kafka.dlq_topic])
+    except RuntimeError:
+        consumer.close()
+        raise
+    return consumer
+
+
+def replay_producer(s: Settings) -> KafkaProducer:
+    """The producer of ``akhbar dlq replay``: acks=all and idempotent like every producer of akhbar, requests up
+    to the message-size contract, retrying on its own until the delivery timeout."""
+    k, p = s.kafka, s.producer
+    return KafkaProducer(
+        **kafka_client_config(k),
+        client_id="akhbar-dlq-replay",
+        acks="all",
+        enable_idempotence=True,
+        compression_type=None if k.compression == "none" else k.compression,
+        linger_ms=p.linger_ms,
+        delivery_timeout_ms=k.delivery_timeout_ms,
+        request_timeout_ms=min(30_000, k.delivery_timeout_ms - p.linger_ms),  # the client requires the sum to fit
+        max_request_size=k.max_message_bytes,
     )
 
 
@@ -257,6 +381,7 @@ def sink_worker(s: Settings) -> SinkWorker:
         wait_initial_s=c.bulk_wait_initial_s,
         wait_max_s=c.bulk_wait_max_s,
         retry_after_s=c.outage_round_s,
+        setup_timeout_s=c.setup_timeout_s,
     )
     batcher: Batcher[Item] = Batcher(c.batch_max_count, c.batch_max_bytes, c.batch_max_age_s)
     config = WorkerConfig(
@@ -305,4 +430,8 @@ def chain_config(e: EnrichSettings) -> ChainConfig:
         ner_backend=e.ner_backend,
         ner_camel_model_dir=e.ner_camel_model_dir,
         topic_threshold=e.topic_threshold,
+        body_max_chars=e.body_max_chars,
+        entities_max=e.entities_max,
+        entity_spans_max=e.entity_spans_max,
+        entity_max_chars=e.entity_max_chars,
     )

@@ -11,12 +11,19 @@ through ``processors.transport`` (faust's aiokafka transport, with an inline han
 four asyncio tasks).
 
 A crash or a stop loses no article: what was not acked is not committed and is read again, and because ids are
-deterministic the re-sent outputs overwrite the same documents downstream.
+deterministic the re-sent outputs overwrite the same documents downstream. An output that cannot be sent (after
+the producer's own retries, bounded by its request timeout) crashes the app: the worker stops, commits only what
+was acked, and exits with status 1.
+
+Every size the worker's clients know is the message-size contract (``kafka.max_message_bytes``): the producer's
+largest request and the consumer's largest fetch per partition.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -44,6 +51,8 @@ class ProcessorConfig:
     heartbeat_interval_s: float
     output_batch_bytes: int
     output_linger_s: float
+    max_message_bytes: int  # the message-size contract: largest request of the producer, fetch of the consumer
+    delivery_timeout_s: float  # the producer retries a send this long (its request timeout), then it has failed
 
 
 class _App(faust.App):  # type: ignore[misc,unused-ignore]
@@ -67,6 +76,9 @@ def make_app(cfg: ProcessorConfig, chain: Chain) -> faust.App:
         producer_compression_type=None if cfg.compression == "none" else cfg.compression,
         producer_max_batch_size=cfg.output_batch_bytes,
         producer_linger=cfg.output_linger_s,
+        producer_max_request_size=cfg.max_message_bytes,
+        producer_request_timeout=cfg.delivery_timeout_s,
+        consumer_max_fetch_size=cfg.max_message_bytes,
         stream_wait_empty=False,
         broker_session_timeout=cfg.session_timeout_s,
         broker_heartbeat_interval=cfg.heartbeat_interval_s,
@@ -90,7 +102,22 @@ def make_app(cfg: ProcessorConfig, chain: Chain) -> faust.App:
         # nothing used here (raw bytes, no callbacks, no transactions). The producer is the app's own, so it is
         # flushed on stop and on rebalance.
         producer = await app.maybe_start_producer()
-        handler = EventHandler(chain, producer, enriched_topic=cfg.enriched_topic, dlq_topic=cfg.dlq_topic)
+        crashing: list[asyncio.Task[None]] = []  # the crash in progress (a reference, so the task is not collected)
+
+        def stop(exc: BaseException) -> None:
+            # An output could not be sent: crash the app, which stops its worker (exit status 1). Nothing after the
+            # failed input is acked, so nothing past it is committed.
+            if not crashing and not app.should_stop:
+                crashing.append(asyncio.ensure_future(app.crash(exc)))
+
+        handler = EventHandler(
+            chain,
+            producer,
+            enriched_topic=cfg.enriched_topic,
+            dlq_topic=cfg.dlq_topic,
+            max_message_bytes=cfg.max_message_bytes,
+            stop=stop,
+        )
         async for event in cast(Any, stream).noack().events():
             await handler.handle(event)
 
@@ -105,14 +132,27 @@ class _Worker(faust.Worker):  # type: ignore[misc,unused-ignore]
     that the handler dropped, 3-5 % of the worker's CPU. A pipeline worker has no terminal to spin on.
     """
 
+    on_logging_ready: Callable[[logging.Logger], None] | None = None
+
     def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
         self.spinner = None
+        if self.on_logging_ready is not None:  # faust has just replaced the root logger's handlers
+            self.on_logging_ready(logger)
 
 
-def run_worker(cfg: ProcessorConfig, loglevel: str = "info") -> None:
-    """Run the faust worker in this process until SIGINT/SIGTERM (graceful: in-flight batch finishes)."""
+def run_worker(
+    cfg: ProcessorConfig,
+    loglevel: str = "info",
+    *,
+    on_logging_ready: Callable[[logging.Logger], None] | None = None,
+) -> None:
+    """Run the faust worker in this process until SIGINT/SIGTERM (graceful: in-flight batch finishes).
+
+    ``on_logging_ready`` is called with the root logger once faust has set up its handlers (the CLI puts its
+    repeat filter on them there)."""
     chain = build_chain(cfg.chain)
     warm_up(chain)  # load the NLP models before joining the group, not on the first batch
     app = make_app(cfg, chain)
     worker = _Worker(app, loglevel=loglevel, quiet=True, override_logging=True)
+    worker.on_logging_ready = on_logging_ready
     worker.execute_from_commandline()

@@ -20,12 +20,13 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
+from processors.size import Caps
 from processors.steps import Doc, Fields, Rejected
 from processors.steps.clean import clean_text
 from processors.steps.dates import check_dates
 from processors.steps.language import detect
 from processors.steps.normalise import normalise
-from processors.text import normalize_for_matching, word_count
+from processors.text import MAX_TITLE_CHARS, normalize_for_matching, word_count
 from schemas import DeadLetter, EnrichedArticle, RawArticle, Reason, SchemaViolation, Stage, dead_letter, validate_raw
 from schemas.models import utc_now
 
@@ -42,6 +43,21 @@ class ChainConfig:
     ner_backend: str
     ner_camel_model_dir: Path | None
     topic_threshold: float | None  # None = the topic model's own default
+    body_max_chars: int  # the cleaned body is cut here (at a word) and flagged "truncated"
+    entities_max: int  # the size caps of processors.size
+    entity_spans_max: int
+    entity_max_chars: int
+
+    @property
+    def caps(self) -> Caps:
+        """The length caps that bound an enriched document's size (``processors.size``)."""
+        return Caps(
+            body_max_chars=self.body_max_chars,
+            title_max_chars=MAX_TITLE_CHARS,
+            entities_max=self.entities_max,
+            entity_spans_max=self.entity_spans_max,
+            entity_max_chars=self.entity_max_chars,
+        )
 
 
 @dataclass(frozen=True)
@@ -53,8 +69,9 @@ class Step:
 Chain = tuple[Step, ...]
 
 
-def _clean(_cfg: ChainConfig) -> StepFunc:
-    return clean_text
+def _clean(cfg: ChainConfig) -> StepFunc:
+    body_max_chars = cfg.body_max_chars
+    return lambda doc: clean_text(doc, body_max_chars=body_max_chars)
 
 
 def _dates(cfg: ChainConfig) -> StepFunc:
@@ -75,9 +92,9 @@ def _entities(cfg: ChainConfig) -> StepFunc:
     from processors.ner import load_models
     from processors.steps.entities import find_entities  # the NER runtime, loaded only for a chain that has it
 
-    backend, model_dir = cfg.ner_backend, cfg.ner_camel_model_dir
+    backend, model_dir, caps = cfg.ner_backend, cfg.ner_camel_model_dir, cfg.caps
     load_models(backend, model_dir)  # now, so a missing or broken model file stops the start, naming the file
-    return lambda doc: find_entities(doc, backend=backend, camel_model_dir=model_dir)
+    return lambda doc: find_entities(doc, backend=backend, camel_model_dir=model_dir, caps=caps)
 
 
 def _topics(cfg: ChainConfig) -> StepFunc:
@@ -165,11 +182,12 @@ def enrich(
     topic: str | None = None,
     partition: int | None = None,
     offset: int | None = None,
+    replays: int = 0,
 ) -> EnrichedArticle | DeadLetter:
     """``raw`` through ``chain``: the enriched article, or the dead letter saying which step rejected it and why.
 
-    The letter carries ``original`` (default: ``raw`` as JSON), ``article_id`` (default: ``raw.id``) and where the
-    input came from (``origin`` or its Kafka position).
+    The letter carries ``original`` (default: ``raw`` as JSON), ``article_id`` (default: ``raw.id``), where the
+    input came from (``origin`` or its Kafka position) and how often it was replayed from the DLQ (``replays``).
     """
     try:
         return _run(raw, chain)
@@ -184,6 +202,7 @@ def enrich(
             topic=topic,
             partition=partition,
             offset=offset,
+            replays=replays,
         )
 
 
@@ -218,9 +237,11 @@ def enrich_message(
     topic: str | None = None,
     partition: int | None = None,
     offset: int | None = None,
+    replays: int = 0,
 ) -> EnrichedArticle | DeadLetter:
     """A message of ``articles.raw`` parsed, validated once and enriched; what fails is a dead letter of the message
-    as it came (``value``), keyed by the message ``key``, with its Kafka position."""
+    as it came (``value``), keyed by the message ``key``, with its Kafka position and its replay count (the
+    ``replays`` header of a message ``akhbar dlq replay`` re-produced)."""
     try:
         raw = parse_raw_message(value)
     except Rejected as rej:
@@ -233,8 +254,18 @@ def enrich_message(
             topic=topic,
             partition=partition,
             offset=offset,
+            replays=replays,
         )
-    return enrich(raw, chain, original=value, article_id=key, topic=topic, partition=partition, offset=offset)
+    return enrich(
+        raw,
+        chain,
+        original=value,
+        article_id=key,
+        topic=topic,
+        partition=partition,
+        offset=offset,
+        replays=replays,
+    )
 
 
 WARM_UP_ARTICLE = RawArticle(

@@ -19,7 +19,6 @@ from camel_tools.utils.normalize import normalize_unicode
 from processors.arabic import TATWEEL, fold_for_search
 
 __all__ = [
-    "MAX_BODY_CHARS",
     "MAX_TITLE_CHARS",
     "Cleaned",
     "clean",
@@ -28,7 +27,6 @@ __all__ = [
     "word_count",
 ]
 
-MAX_BODY_CHARS = 200_000  # ~40x a long news article; beyond it NLP time grows with no gain: cut and flag
 MAX_TITLE_CHARS = 1_000  # a "title" longer than this is a scraping mistake: cut and flag
 SHADDA = "\u0651"
 
@@ -122,8 +120,9 @@ def _strip_noise(text: str) -> tuple[str, set[str]]:
     return stripped, flags
 
 
-def clean(text: str | None, *, max_chars: int = MAX_BODY_CHARS) -> Cleaned:
-    """The displayable, searchable form of a scraped text, with flags naming what was changed."""
+def clean(text: str | None, *, max_chars: int | None = None) -> Cleaned:
+    """The displayable, searchable form of a scraped text, with flags naming what was changed; longer than
+    ``max_chars`` (when given) it is cut at a word and flagged ``truncated``."""
     if not text:
         return Cleaned("", frozenset({"empty"}))
     stripped, flags = _strip_noise(text)
@@ -143,7 +142,7 @@ def clean(text: str | None, *, max_chars: int = MAX_BODY_CHARS) -> Cleaned:
             out = _collapse_whitespace(out)
         flags.add("tatweel_removed")
     out = _MANY_NEWLINES.sub("\n\n", out).strip()
-    if len(out) > max_chars:
+    if max_chars is not None and len(out) > max_chars:
         cut = out.rfind(" ", 0, max_chars)
         out = out[: cut if cut > max_chars // 2 else max_chars]
         flags.add("truncated")

@@ -86,6 +86,8 @@ class Reason(StrEnum):
     EMPTY_TEXT = "empty_text"
     NOT_ARABIC = "not_arabic"
     STEP_FAILED = "step_failed"
+    TOO_LARGE_ENRICHED = "too_large_enriched"  # the enriched document would not fit the message-size contract
     # sink: the enriched document or Elasticsearch's answer
     INVALID_ENRICHED = "invalid_enriched"
     INDEX_REJECTED = "index_rejected"
+    INDEX_REQUEST_REJECTED = "index_request_rejected"  # Elasticsearch refused a bulk of this document alone

@@ -1,6 +1,6 @@
 """The sink contract, in the shape of quix-streams' sinks: ``setup()``, ``add(item)``, ``flush()``, backpressure.
 
-    worker ── setup() once ── add(item) … add(item) ── flush() ─▶ Flushed (written + rejected)
+    worker ── setup() once ── add(item) … add(item) ── flush() ─▶ Flushed (written + stale + rejected)
                                                           └──▶ raises Backpressure: the destination cannot take
                                                                the batch now; the sink keeps it, the worker pauses
                                                                its partitions and calls flush() again later
@@ -28,6 +28,10 @@ class Item:
     topic: str
     partition: int
     offset: int
+    # Orders writes of the same doc_id: the destination keeps the copy with the highest version; an equal one
+    # rewrites it (a replay), a lower one is skipped as stale.
+    version: int
+    replays: int  # how often `akhbar dlq replay` re-produced the message (copied into its dead letter)
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,9 @@ class Flushed:
     """The outcome of one accepted flush: every item added since the last one is written or rejected."""
 
     written: int
+    stale: int  # skipped: the destination holds a newer version of the document (committed, not dead-lettered)
     rejected: list[Rejection]
-    attempts: int  # requests it took, retries included
+    attempts: int  # rounds of requests it took, retries included (a bisected round sends several)
 
 
 class Backpressure(Exception):
@@ -67,7 +72,8 @@ class Sink(ABC):
 
     @abstractmethod
     def setup(self) -> None:
-        """Prepare the destination (index, alias) before the worker consumes."""
+        """Prepare the destination (index, alias) before the worker consumes; while the destination is unavailable,
+        wait (bounded, logged) rather than fail."""
 
     @abstractmethod
     def add(self, item: Item) -> None:

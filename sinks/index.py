@@ -107,6 +107,35 @@ def ensure_index(client: Elasticsearch, alias: str, *, replicas: int = DEFAULT_R
     return target
 
 
+class AliasUnrecoverable(Exception):
+    """The write alias is missing and the sink may not repair it: the detail says what an operator must do."""
+
+
+def restore_alias(client: Elasticsearch, alias: str) -> str:
+    """Point a missing write alias at its versioned index again, as :func:`ensure_index` would; return the index.
+
+    For the running sink, whose bulks (``require_alias=true``) found the alias gone. Unlike start-up it never
+    creates an index: without its versioned index (or with a plain index squatting on the alias name, which
+    a bulk without ``require_alias`` auto-creates) documents would land somewhere search does not look, so
+    it raises :class:`AliasUnrecoverable` instead. API errors (blocks, Elasticsearch away) propagate.
+    """
+    target = index_name(alias)
+    if client.indices.exists_alias(name=alias):
+        return next(iter(client.indices.get_alias(name=alias).body))  # someone restored it meanwhile
+    if client.indices.exists(index=alias):
+        raise AliasUnrecoverable(
+            f"a plain index named {alias!r} stands where the alias should be; reindex its documents into "
+            f"{target!r} and delete it, and the sink points the alias at {target!r} again"
+        )
+    if not client.indices.exists(index=target):
+        raise AliasUnrecoverable(
+            f"alias {alias!r} and its index {target!r} are both missing; the sink does not create indices while "
+            "it runs (restart it to create them, or restore them)"
+        )
+    client.indices.put_alias(index=target, name=alias, is_write_index=True)
+    return target
+
+
 def drop_index(client: Elasticsearch, alias: str) -> list[str]:
     """Delete the versioned indices behind ``alias`` (by name: wildcard deletes are refused) and its template."""
     found = client.options(ignore_status=404).indices.get(index=f"{alias}-v*", expand_wildcards="all").body

@@ -12,11 +12,14 @@ goes out, the previous one is finished on the main thread: its rejections dead-l
 committed, so commits stay in order and the Kafka clients are used from the main thread only.
 
 Offsets are committed only after the flush for them returned and their dead letters were acknowledged:
-at-least-once delivery plus idempotent writes (``_id`` = article id) gives effectively-once indexing.
+at-least-once delivery plus idempotent writes (``_id`` = article id) gives effectively-once indexing. Each
+item's version is its ``enriched_at`` (:func:`version_of`): the newer enrichment of an article wins, the same
+copy again rewrites it, an older copy is skipped as stale (counted, committed, not dead-lettered).
 When the sink answers with :class:`Backpressure`, the worker pauses its partitions and keeps the batch (the
 sink holds it); rounds of health probes follow, and the batch is flushed again as soon as Elasticsearch
-answers. It never drops and never commits what it has not written; a stop while paused leaves the batch
-unwritten and uncommitted, to be read again on restart.
+answers, with one line per round of probes (``retry_after_s``) while it lasts. It never drops and never
+commits what it has not written; a stop while paused leaves the batch unwritten and uncommitted, to be read
+again on restart.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any, Protocol
 
@@ -36,11 +40,28 @@ from kafka import ConsumerRebalanceListener, TopicPartition
 from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import OffsetAndMetadata
 
-from schemas import Reason, SchemaViolation, Stage, check_enriched, dead_letter, dead_letter_record
+from schemas import Reason, SchemaViolation, Stage, check_enriched, dead_letter, dead_letter_record, replays_of
 from sinks.base import Backpressure, Flushed, Item, Sink
 from sinks.batch import Batcher
 
 log = logging.getLogger(__name__)
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MILLISECOND = timedelta(milliseconds=1)
+
+
+def version_of(enriched_at: str) -> int:
+    """An article's write version: its ``enriched_at`` (RFC 3339) in epoch milliseconds, exact (integer
+    arithmetic, no float rounding). Raises ValueError for a timestamp Python cannot read.
+
+    A time before 1970 gives a negative version, which Elasticsearch refuses for the whole bulk request: the
+    sink isolates that document and dead-letters it (index_request_rejected) rather than second-guess here
+    what its destination takes.
+    """
+    when = datetime.fromisoformat(enriched_at)
+    if when.tzinfo is None:
+        raise ValueError(f"enriched_at {enriched_at!r} has no UTC offset")
+    return (when - EPOCH) // MILLISECOND
 
 
 class Record(Protocol):
@@ -56,6 +77,8 @@ class Record(Protocol):
     def key(self) -> bytes | None: ...
     @property
     def value(self) -> bytes | None: ...
+    @property
+    def headers(self) -> Sequence[tuple[str, bytes | None]] | None: ...
 
 
 class Consumer(Protocol):
@@ -117,6 +140,7 @@ class _Batch:
 class SinkStats:
     consumed: int = 0
     indexed: int = 0
+    stale: int = 0  # older copies of indexed articles, skipped
     dead_lettered: int = 0
     bulks: int = 0
     outages: int = 0
@@ -160,6 +184,7 @@ class SinkWorker:
         self._inflight: _Batch | None = None
         self._kept: _Batch | None = None  # refused by the sink (Backpressure): consumption paused until written
         self._retry_after_s = 0.0
+        self._paused_at = 0.0  # when the kept batch was refused (monotonic): the outage's length in its log lines
         self._dlq_sends: list[SendResult] = []
         # One writer thread: one batch in flight while the next fills (more would only queue in Elasticsearch
         # and hold more uncommitted documents in memory).
@@ -191,22 +216,28 @@ class SinkWorker:
     def _accept(self, record: Record) -> None:
         """Batch a valid document; dead-letter anything else as invalid_enriched.
 
-        Valid = JSON matching enriched_article v1 (the compiled schema check; no model is built) whose ``id``
-        is the Kafka key, the partitioning and the dead letter's article id.
+        Valid = JSON matching enriched_article v1 (the compiled schema check, ``id`` pattern included; no model
+        is built) whose ``id`` is the Kafka key, the partitioning and the dead letter's article id, and whose
+        ``enriched_at`` gives a version.
         """
         self.stats.consumed += 1
         key = record.key.decode("utf-8", "replace") if record.key else None
         value = record.value or b""
+        replays = replays_of(record.headers)
         try:
             doc = orjson.loads(value)
             check_enriched(doc)
+            version = version_of(doc["enriched_at"])
         except orjson.JSONDecodeError as exc:
             detail = str(exc)
         except SchemaViolation as exc:
             detail = exc.detail
+        except ValueError as exc:
+            detail = f"enriched_at cannot be a version: {exc}"
         else:
             if key is not None and doc["id"] == key:
-                self.batcher.add(Item(key, value, record.topic, record.partition, record.offset), len(value))
+                item = Item(key, value, record.topic, record.partition, record.offset, version, replays)
+                self.batcher.add(item, len(value))
                 return
             detail = f"the Kafka key {key!r} is not the document's id {doc['id']!r}"
         self._dead_letter(
@@ -217,12 +248,22 @@ class SinkWorker:
             topic=record.topic,
             partition=record.partition,
             offset=record.offset,
+            replays=replays,
         )
         tp = TopicPartition(record.topic, record.partition)
         self._handled[tp] = max(record.offset, self._handled.get(tp, -1))
 
     def _dead_letter(
-        self, value: bytes, *, reason: Reason, detail: str, key: str | None, topic: str, partition: int, offset: int
+        self,
+        value: bytes,
+        *,
+        reason: Reason,
+        detail: str,
+        key: str | None,
+        topic: str,
+        partition: int,
+        offset: int,
+        replays: int,
     ) -> None:
         letter = dead_letter(
             value,
@@ -233,6 +274,7 @@ class SinkWorker:
             topic=topic,
             partition=partition,
             offset=offset,
+            replays=replays,
         )
         rec = dead_letter_record(letter)
         sent = self.producer.send(self.config.dlq_topic, key=rec.key, value=rec.value, headers=rec.headers)
@@ -285,6 +327,7 @@ class SinkWorker:
         batch.result = None
         self._kept = batch
         self._retry_after_s = refused.retry_after_s
+        self._paused_at = time.monotonic()
         self.stats.outages += 1
         self.consumer.pause(*self.consumer.assignment())
         log.error(
@@ -308,7 +351,10 @@ class SinkWorker:
 
     def _retry_kept(self) -> None:
         """One round of trying the kept batch again: probe health every probe_interval_s and flush as soon as
-        Elasticsearch answers, for at most the sink's retry_after_s. The worker loop starts the next round."""
+        Elasticsearch answers, for at most the sink's retry_after_s. The worker loop starts the next round.
+
+        While the outage lasts it logs one line per round (how long so far, and the last refusal); the probes
+        and flushes in between log at debug."""
         kept = self._kept
         assert kept is not None
         flushed: Flushed | None = None
@@ -326,14 +372,15 @@ class SinkWorker:
                     self._keep_membership()
                     if not self.sink.available():
                         raise _StillUnavailable("Elasticsearch does not answer its health probe")
-                    log.info("Elasticsearch answers again; sending the kept batch of %d", len(kept.items))
+                    log.debug("Elasticsearch answers its probe; sending the kept batch of %d", len(kept.items))
                     flushed = self.sink.flush()
         except (Backpressure, _StillUnavailable) as exc:
             if not self._stop:
                 log.warning(
-                    "kept batch of %d: still refused after %.0fs (%s); consumption stays paused",
+                    "Elasticsearch unavailable, kept batch of %d still refused after %.0fs in all (%s); "
+                    "consumption stays paused",
                     len(kept.items),
-                    self._retry_after_s,
+                    time.monotonic() - self._paused_at,
                     exc,
                 )
             return
@@ -341,7 +388,9 @@ class SinkWorker:
             return
         self._kept = None
         self.consumer.resume(*self.consumer.paused())
-        log.info("Elasticsearch accepts writes again; consumption resumed")
+        log.info(
+            "Elasticsearch accepts writes again after %.0fs; consumption resumed", time.monotonic() - self._paused_at
+        )
         self._complete(kept, flushed)
 
     def _complete(self, batch: _Batch, flushed: Flushed | None) -> None:
@@ -356,8 +405,10 @@ class SinkWorker:
                     topic=it.topic,
                     partition=it.partition,
                     offset=it.offset,
+                    replays=it.replays,
                 )
             self.stats.indexed += flushed.written
+            self.stats.stale += flushed.stale
             self.stats.bulks += 1
         self._flush_dead_letters()
         # A rebalance while the batch was in flight: the revoked partitions' new owner re-reads them from the last

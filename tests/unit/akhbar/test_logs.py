@@ -53,3 +53,17 @@ def test_quiet_repeats_installs_one_filter_per_handler() -> None:
         assert sum(isinstance(f, RepeatFilter) for f in handler.filters) == 1
     finally:
         logger.removeHandler(handler)
+
+
+def test_the_cli_leaves_handlers_it_did_not_make_alone() -> None:
+    """An embedding program's handlers (pytest's capture, here) get no repeat filter from the CLI."""
+    from akhbar.cli import _setup_logging
+
+    root = logging.getLogger()
+    handler = logging.StreamHandler()
+    root.addHandler(handler)
+    try:
+        _setup_logging(verbose=False)
+        assert not any(isinstance(f, RepeatFilter) for h in root.handlers for f in h.filters)
+    finally:
+        root.removeHandler(handler)

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]
 
+from akhbar.settings import KafkaSettings
 from devstack import versions
 from devstack.layout import KAFKA_POM, PLUGIN_SOURCE_DIR
 
@@ -57,6 +58,11 @@ def test_compose_workers_run_the_three_commands_with_container_addresses() -> No
         assert env["AKHBAR_ELASTICSEARCH__URL"] == "http://elasticsearch:9200"
         assert services[name]["depends_on"]["kafka"]["condition"] == "service_healthy"
     assert services["sink"]["depends_on"]["elasticsearch"]["condition"] == "service_healthy"
+
+
+def test_compose_broker_takes_the_message_size_contract_of_the_settings() -> None:
+    env = _compose()["services"]["kafka"]["environment"]
+    assert int(env["KAFKA_MESSAGE_MAX_BYTES"]) == KafkaSettings().max_message_bytes
 
 
 def test_dockerfile_uses_the_pinned_python_image() -> None:

@@ -75,11 +75,12 @@ def _reference_clean(text: str) -> tuple[str, frozenset[str]]:
 
     from camel_tools.utils.normalize import normalize_unicode
 
-    from processors.text import _MANY_NEWLINES, MAX_BODY_CHARS, TATWEEL, _collapse_whitespace, _strip_noise
+    from akhbar.settings import EnrichSettings
+    from processors.text import _MANY_NEWLINES, TATWEEL, _collapse_whitespace, _strip_noise
 
     # What is compared is the order of the passes; the passes themselves are the module's. Inputs here are far
     # shorter than the truncation limit, so truncation (unchanged by the fast paths) is not part of the reference.
-    assert len(text) < MAX_BODY_CHARS
+    assert len(text) < EnrichSettings().body_max_chars
     if not text:
         return "", frozenset({"empty"})
     stripped, flags = _strip_noise(text)

@@ -24,7 +24,7 @@ from schemas import Reason
 from schemas.models import _validate
 from sinks.base import Backpressure, Flushed, Item, Rejection, Sink
 from sinks.batch import Batcher
-from sinks.worker import DeadLettersUndelivered, SinkWorker, WorkerConfig
+from sinks.worker import DeadLettersUndelivered, SinkWorker, WorkerConfig, version_of
 
 TOPIC, DLQ = "articles.enriched", "articles.dlq"
 P0, P1 = TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 1)
@@ -66,6 +66,7 @@ class Rec:
     offset: int
     key: bytes | None
     value: bytes | None
+    headers: list[tuple[str, bytes | None]] = field(default_factory=list)
 
 
 class FakeConsumer:
@@ -84,9 +85,15 @@ class FakeConsumer:
         self.on_poll: Callable[[FakeConsumer], None] | None = None
         self.closed = False
 
-    def append(self, tp: TopicPartition, value: bytes | None, key: bytes | None = b"") -> None:
+    def append(
+        self,
+        tp: TopicPartition,
+        value: bytes | None,
+        key: bytes | None = b"",
+        headers: list[tuple[str, bytes | None]] | None = None,
+    ) -> None:
         offset = len(self.records[tp])
-        self.records[tp].append(Rec(tp.topic, tp.partition, offset, key, value))
+        self.records[tp].append(Rec(tp.topic, tp.partition, offset, key, value, headers or []))
 
     def add_documents(self, tp: TopicPartition, numbers: range) -> None:
         for n in numbers:
@@ -177,10 +184,12 @@ class FakeSink(Sink):
     events: list[str]
     outcomes: list[str] = field(default_factory=list)
     reject: set[str] = field(default_factory=set)  # doc ids answered with a mapping error
+    stale: set[str] = field(default_factory=set)  # doc ids of which the destination holds a newer copy
     healthy: Callable[[], bool] = lambda: True
     gate: threading.Event | None = None  # set: the flush waits for it (a slow bulk)
     pending: list[Item] = field(default_factory=list)
     written: list[str] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)  # every item flushed, as the worker built it
     set_up: bool = False
 
     def setup(self) -> None:
@@ -198,11 +207,13 @@ class FakeSink(Sink):
             raise Backpressure("fake Elasticsearch is down", retry_after_s=30.0, kept=len(self.pending))
         rejected = [Rejection(it, 400, Reason.INDEX_REJECTED, "mapper_parsing_exception: bad") for it in self.pending]
         rejected = [r for r in rejected if r.item.doc_id in self.reject]
-        self.written += [it.doc_id for it in self.pending if it.doc_id not in self.reject]
-        written = len(self.pending) - len(rejected)
+        skipped = [it for it in self.pending if it.doc_id in self.stale]
+        self.written += [it.doc_id for it in self.pending if it.doc_id not in self.reject | self.stale]
+        self.items += self.pending
+        written = len(self.pending) - len(rejected) - len(skipped)
         self.pending = []
         self.events.append("flush")
-        return Flushed(written, rejected, 1)
+        return Flushed(written, len(skipped), rejected, 1)
 
     def available(self) -> bool:
         return self.healthy()
@@ -307,7 +318,12 @@ def test_invalid_messages_are_dead_lettered_with_stage_sink_and_where_they_came_
         assert (letter["topic"], letter["partition"], letter["offset"]) == (TOPIC, 0, offset)
     assert [letter["article_id"] for _t, _k, letter in letters] == ["poison-4", "poison-5", doc_id(8), None]
     assert "is not the document's id" in letters[2][2]["detail"]
-    assert r.producer.sent[0][3] == {"schema": b"dead_letter.v1", "reason": b"invalid_enriched", "stage": b"sink"}
+    assert r.producer.sent[0][3] == {
+        "schema": b"dead_letter.v1",
+        "reason": b"invalid_enriched",
+        "stage": b"sink",
+        "replays": b"0",
+    }
     assert r.consumer.committed == {P0: 5} and stats.dead_lettered == 4
 
 
@@ -452,3 +468,86 @@ def test_a_commit_refused_by_a_rebalance_is_not_retried() -> None:
     r.worker.run()
     assert r.events == ["flush", "commit failed"]
     assert r.consumer.committed == {}
+
+
+def test_the_version_is_enriched_at_in_epoch_milliseconds() -> None:
+    assert version_of("2026-01-01T00:00:01Z") == 1_767_225_601_000
+    assert version_of("2026-01-01T03:00:01.123456789+03:00") == 1_767_225_601_123  # offset applied, cut to ms
+    assert version_of("2026-01-01T00:00:01.001Z") - version_of("2026-01-01T00:00:01Z") == 1  # exact, no float
+    assert version_of("1969-12-31T23:59:59Z") == -1000  # Elasticsearch refuses it: the sink isolates that one
+    with pytest.raises(ValueError, match="no UTC offset"):
+        version_of("2026-01-01T00:00:01")
+
+
+def test_items_carry_the_version_and_the_replay_count() -> None:
+    r = rig(max_count=100)
+    r.consumer.append(P0, enriched(1), doc_id(1).encode(), [("schema", b"enriched_article.v1"), ("replays", b"2")])
+    r.consumer.append(P0, enriched(2), doc_id(2).encode())
+    stop_after_polls(r, 3)
+    r.worker.run()
+    assert [(it.doc_id, it.version, it.replays) for it in r.sink.items] == [
+        (doc_id(1), version_of("2026-01-01T00:00:01Z"), 2),
+        (doc_id(2), version_of("2026-01-01T00:00:01Z"), 0),
+    ]
+
+
+def test_replay_counts_are_copied_into_dead_letters() -> None:
+    r = rig(max_count=100, reject={doc_id(2)})
+    r.consumer.append(P0, b"{", b"broken", [("replays", b"3")])  # invalid again after its third replay
+    r.consumer.append(P0, enriched(2), doc_id(2).encode(), [("replays", b"1")])  # refused by the index again
+    stop_after_polls(r, 3)
+    r.worker.run()
+    assert [
+        (letter["reason"], letter["replays"], headers["replays"]) for _t, _k, letter, headers in r.producer.sent
+    ] == [
+        ("invalid_enriched", 3, b"3"),
+        ("index_rejected", 1, b"1"),
+    ]
+
+
+def test_stale_copies_are_counted_and_committed_not_dead_lettered() -> None:
+    r = rig(max_count=100, stale={doc_id(1)})
+    r.consumer.add_documents(P0, range(3))
+    stop_after_polls(r, 3)
+    stats = r.worker.run()
+    assert (stats.indexed, stats.stale, stats.dead_lettered) == (2, 1, 0)
+    assert r.producer.sent == [] and r.consumer.committed == {P0: 3}
+
+
+def test_an_enriched_at_that_gives_no_version_is_dead_lettered(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The schema's date-time check and Python's parser are two implementations; should they ever disagree, the
+    # document is dead-lettered, not the worker stopped. The schema check is bypassed to build such a case.
+    monkeypatch.setattr("sinks.worker.check_enriched", lambda _doc: None)
+    r = rig(max_count=100)
+    doc = orjson.loads(enriched(1)) | {"enriched_at": "yesterday"}
+    r.consumer.append(P0, orjson.dumps(doc), doc_id(1).encode())
+    stop_after_polls(r, 3)
+    r.worker.run()
+    [(_topic, _key, letter, _headers)] = r.producer.sent
+    assert letter["reason"] == "invalid_enriched" and "enriched_at cannot be a version" in letter["detail"]
+    assert r.consumer.committed == {P0: 1}
+
+
+def test_one_line_per_round_while_the_sink_refuses(caplog: pytest.LogCaptureFixture) -> None:
+    # Elasticsearch answers its health probe (a block refuses writes, not health requests): every probe flushes
+    r = rig(outcomes=["down"] * 40)
+    r.consumer.add_documents(P0, range(2))
+
+    def on_poll(c: FakeConsumer) -> None:
+        if caplog.text.count("still refused") >= 2 or c.polls >= 200:
+            r.worker.stop()
+
+    r.consumer.on_poll = on_poll
+    with caplog.at_level(logging.DEBUG, logger="sinks.worker"):
+        r.worker.run()
+    warnings = [rec for rec in caplog.records if rec.name == "sinks.worker" and rec.levelno >= logging.WARNING]
+    # the pause, then one line per round of probes (stamina's test mode: 10 flushes a round), nothing per flush
+    assert [rec.getMessage().split(",")[0] for rec in warnings] == [
+        "fake Elasticsearch is down; consumption paused",
+        "Elasticsearch unavailable",
+        "Elasticsearch unavailable",
+        "stopping while Elasticsearch is unavailable: 2 document(s) left unwritten and uncommitted; they are read "
+        "again on restart",
+    ]
+    assert r.events.count("flush refused") > 10  # more flushes than lines
+    assert r.consumer.committed == {} and r.sink.written == []
