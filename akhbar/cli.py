@@ -135,13 +135,27 @@ def search(query: str, size: int, source: str | None, as_json: bool) -> None:
     show_default=True,
     help="Folder the producer watches.",
 )
-@click.option("--exit-when-idle", is_flag=True, help="Stop once everything in the folder is indexed.")
+@click.option(
+    "--feeds",
+    "feeds_file",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="Poll the feeds of this file (TOML) instead of watching a folder.",
+)
+@click.option(
+    "--exit-when-idle",
+    is_flag=True,
+    help="Stop once everything in the folder (or, with --feeds, one poll of every feed) is indexed.",
+)
 @click.option("--stack/--no-stack", "with_stack", default=True, help="Start the local Kafka + Elasticsearch.")
-def up(watch_dir: Path, exit_when_idle: bool, with_stack: bool) -> None:
-    """The whole pipeline on this machine: stack + producer (watching a folder) + processor + sink."""
+def up(watch_dir: Path, feeds_file: Path | None, exit_when_idle: bool, with_stack: bool) -> None:
+    """The whole pipeline on this machine: stack + producer (watching a folder, or polling feeds) + processor + sink."""
     from akhbar.pipeline import run_pipeline
 
-    sys.exit(run_pipeline(_settings(), watch_dir, exit_when_idle=exit_when_idle, with_stack=with_stack))
+    code = run_pipeline(
+        _settings(), watch_dir, exit_when_idle=exit_when_idle, with_stack=with_stack, feeds_file=feeds_file
+    )
+    sys.exit(code)
 
 
 @cli.group()
@@ -156,12 +170,14 @@ def evaluate() -> None:
 
 def _register() -> None:
     from akhbar.commands.dlq import dlq
+    from akhbar.commands.feeds import feeds
     from akhbar.commands.ner import eval_ner_cmd, ner_cmd, train_ner_cmd
     from akhbar.commands.stack import stack
     from akhbar.commands.topics import eval_topics_cmd, train_topics_cmd
 
     cli.add_command(stack)
     cli.add_command(dlq)
+    cli.add_command(feeds)
     cli.add_command(ner_cmd, name="ner")
     train.add_command(train_ner_cmd, name="ner")
     train.add_command(train_topics_cmd, name="topics")

@@ -1,6 +1,6 @@
 """``akhbar up``: the whole pipeline on this machine.
 
-    samples/ (or --watch DIR) ─▶ producer ─▶ articles.raw ─▶ processor (faust) ─▶ articles.enriched ─▶ sink ─▶ ES
+    samples/ (or --watch DIR, or --feeds FILE) ─▶ producer ─▶ articles.raw ─▶ processor (faust) ─▶ articles.enriched ─▶ sink ─▶ ES
                                      └──────────── invalid / rejected ──▶ articles.dlq ◀──────────────┘
 
 The local stack (Kafka + Elasticsearch) is started first (idempotent); the three workers run as child
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import orjson
 
 from akhbar.settings import Settings
 from akhbar.wiring import ensure_topics, es_client, kafka_client_config
@@ -112,7 +113,25 @@ def _stop(proc: subprocess.Popen[bytes], name: str) -> int:
     return proc.returncode
 
 
-def run_pipeline(s: Settings, watch_dir: Path, *, exit_when_idle: bool = False, with_stack: bool = True) -> int:
+def _feed_status(path: Path) -> str:
+    """The poller's counts for the status line (it rewrites the file every second)."""
+    try:
+        st = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return "feeds polled 0 | articles fetched 0 | "
+    return f"feeds polled {st['feeds_polled']} | articles fetched {st['articles']} | "
+
+
+def run_pipeline(
+    s: Settings,
+    watch_dir: Path,
+    *,
+    exit_when_idle: bool = False,
+    with_stack: bool = True,
+    feeds_file: Path | None = None,
+) -> int:
+    """The whole pipeline; its producer watches ``watch_dir``, or polls the feeds of ``feeds_file`` (with
+    ``exit_when_idle``: once, then the pipeline stops when everything it produced is indexed)."""
     if with_stack:
         import devstack as stack
 
@@ -122,12 +141,21 @@ def run_pipeline(s: Settings, watch_dir: Path, *, exit_when_idle: bool = False, 
     ensure_topics(s.kafka)
     ensure_index(es_client(s.elasticsearch, check=True), s.elasticsearch.alias, replicas=s.elasticsearch.replicas)
     logs = s.stack.state_dir / "logs"
+    status_file = s.stack.state_dir / "feeds-status.json"
+    if feeds_file is not None:
+        status_file.unlink(missing_ok=True)
+        producer = ["feeds", "poll", "--config", str(feeds_file), "--status-file", str(status_file)]
+        producer += ["--once"] if exit_when_idle else []
+        what = f"polling the feeds of {feeds_file}"
+    else:
+        producer = ["produce", "--watch", "--no-progress", str(watch_dir)]
+        what = f"watching {watch_dir}"
     procs = {
         "processor": _spawn(["process", "--loglevel", "warning"], logs / "processor.log"),
         "sink": _spawn(["sink"], logs / "sink.log"),
-        "producer": _spawn(["produce", "--watch", "--no-progress", str(watch_dir)], logs / "producer.log"),
+        "producer": _spawn(producer, logs / "producer.log"),
     }
-    click.echo(f"workers started (logs in {logs}); watching {watch_dir}. Ctrl-C to stop.", err=True)
+    click.echo(f"workers started (logs in {logs}); {what}. Ctrl-C to stop.", err=True)
     interrupted = False
 
     def on_signal(_signum: int, _frame: Any) -> None:
@@ -141,7 +169,9 @@ def run_pipeline(s: Settings, watch_dir: Path, *, exit_when_idle: bool = False, 
     code = 0
     try:
         while not interrupted:
-            dead = [n for n, p in procs.items() if p.poll() is not None]
+            # a one-off feed poll (--feeds with --exit-when-idle) ends by itself: exit 0 is its success
+            done_polling = feeds_file is not None and exit_when_idle and procs["producer"].poll() == 0
+            dead = [n for n, p in procs.items() if p.poll() is not None and not (n == "producer" and done_polling)]
             if dead:
                 click.echo(f"\nworker(s) exited unexpectedly: {dead}; see {logs}", err=True)
                 code = 1
@@ -152,13 +182,15 @@ def run_pipeline(s: Settings, watch_dir: Path, *, exit_when_idle: bool = False, 
                 click.echo(f"\rstatus unavailable: {exc}", err=True, nl=False)
                 time.sleep(STATUS_INTERVAL_S)
                 continue
+            feeds = _feed_status(status_file) if feeds_file is not None else ""
             click.echo(
-                f"\ringested {c.raw} | enriched {c.enriched} | indexed {c.indexed} | dead-lettered {c.dead_lettered}"
+                f"\r{feeds}ingested {c.raw} | enriched {c.enriched} | indexed {c.indexed} | dead-lettered {c.dead_lettered}"
                 f" | lag processor {c.processor_lag} sink {c.sink_lag}   ",
                 err=True,
                 nl=False,
             )
-            settled = c.raw > 0 and c.processor_lag == 0 and c.sink_lag == 0 and c == last
+            producing = feeds_file is not None and exit_when_idle and not done_polling
+            settled = not producing and c.raw > 0 and c.processor_lag == 0 and c.sink_lag == 0 and c == last
             settled_since = (settled_since or time.monotonic()) if settled else None
             if exit_when_idle and settled_since and time.monotonic() - settled_since >= IDLE_CONFIRM_S:
                 click.echo("\nall input processed and indexed; stopping", err=True)

@@ -15,13 +15,17 @@ from kafka.conn import BrokerConnection
 from kafka.errors import SaslAuthenticationFailedError, TopicAlreadyExistsError
 
 from akhbar.errors import CredentialsRejected
-from akhbar.settings import ElasticsearchSettings, EnrichSettings, KafkaSettings, Settings
+from akhbar.settings import ElasticsearchSettings, EnrichSettings, FeedSettings, KafkaSettings, Settings
 from producers.kafka import ArticleProducer
 
 if TYPE_CHECKING:  # imported where used: `akhbar produce` starts without loading the NLP or Elasticsearch code
     from elasticsearch import Elasticsearch
 
     from processors.chain import ChainConfig
+    from producers.feeds.health import HealthPolicy
+    from producers.feeds.poller import PollPolicy
+    from producers.feeds.state import KafkaStateStore
+    from producers.feeds.types import FetchPolicy
     from sinks.worker import SinkWorker
 
 log = logging.getLogger(__name__)
@@ -435,3 +439,100 @@ def chain_config(e: EnrichSettings) -> ChainConfig:
         entity_spans_max=e.entity_spans_max,
         entity_max_chars=e.entity_max_chars,
     )
+
+
+# --- live feeds ---------------------------------------------------------------------------------------------
+FEED_SESSION_TIMEOUT_MS = 10_000  # a dead poller's feeds move to the others within ~10 s (Kafka's default: 45 s)
+
+
+def feed_policies(f: FeedSettings) -> tuple[FetchPolicy, HealthPolicy, PollPolicy]:
+    """The feed settings as the three policies of the poller's parts (fetching, schedule, one poll's bounds)."""
+    from producers.feeds.health import HealthPolicy
+    from producers.feeds.poller import PollPolicy
+    from producers.feeds.types import FetchPolicy
+
+    fetch = FetchPolicy(
+        user_agent=f.user_agent,
+        connect_timeout_s=f.connect_timeout_s,
+        read_timeout_s=f.read_timeout_s,
+        total_timeout_s=f.total_timeout_s,
+        max_redirects=f.max_redirects,
+        max_bytes=f.max_bytes,
+        per_host_concurrency=f.per_host_concurrency,
+        per_host_delay_s=f.per_host_delay_s,
+        robots_ttl_s=f.robots_ttl_s,
+        retry_after_max_s=f.retry_after_max_s,
+    )
+    health = HealthPolicy(
+        default_interval_s=f.default_interval_s,
+        min_interval_s=f.min_interval_s,
+        max_interval_s=f.max_interval_s,
+        faster=f.faster,
+        slower=f.slower,
+        disable_score=f.disable_score,
+        disabled_probe_s=f.disabled_probe_s,
+        seen_max=f.seen_max,
+    )
+    poll = PollPolicy(
+        feeds_in_flight=f.feeds_in_flight,
+        new_items_max=f.new_items_max,
+        page_attempts_max=f.page_attempts_max,
+        sitemap_children_max=f.sitemap_children_max,
+        tick_s=f.tick_s,
+        commit_every_s=f.commit_every_s,
+    )
+    return fetch, health, poll
+
+
+def ensure_feeds_state_topic(s: Settings) -> None:
+    """The compacted state topic (one record per feed, the latest kept), created when missing."""
+    f = s.feeds
+    admin = KafkaAdminClient(**kafka_client_config(s.kafka), client_id="akhbar-admin")
+    try:
+        if f.state_topic not in set(admin.list_topics()):
+            topic = NewTopic(
+                f.state_topic,
+                num_partitions=f.state_partitions,
+                replication_factor=s.kafka.replication_factor,
+                topic_configs={"cleanup.policy": "compact", TOPIC_MAX_MESSAGE_BYTES: str(s.kafka.max_message_bytes)},
+            )
+            with contextlib.suppress(TopicAlreadyExistsError):  # another poller created it first
+                admin.create_topics([topic])
+            log.info("created topic %s (compacted)", f.state_topic)
+    finally:
+        admin.close()
+    consumer = KafkaConsumer(**kafka_client_config(s.kafka), client_id="akhbar-admin")
+    try:
+        wait_for_partitions(consumer, [f.state_topic])
+    finally:
+        consumer.close()
+
+
+def feeds_state_store(s: Settings) -> KafkaStateStore:
+    """The pollers' shared state: a consumer in the feeds group (it decides which poller owns which feeds) and an
+    idempotent acks=all producer of state records."""
+    from producers.feeds.state import KafkaStateStore
+
+    f = s.feeds
+    consumer = KafkaConsumer(
+        **kafka_client_config(s.kafka),
+        **fetch_limits(s.kafka),
+        group_id=f.group_id,
+        enable_auto_commit=False,  # nothing to commit: a poller always reads its partitions from the beginning
+        auto_offset_reset="earliest",
+        session_timeout_ms=FEED_SESSION_TIMEOUT_MS,
+        heartbeat_interval_ms=FEED_SESSION_TIMEOUT_MS // 3,
+    )
+    producer = KafkaProducer(
+        **kafka_client_config(s.kafka),
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=s.producer.linger_ms,
+        max_request_size=s.kafka.max_message_bytes,
+    )
+    return KafkaStateStore(consumer, producer, topic=f.state_topic, partitions=f.state_partitions)
+
+
+def feeds_state_reader(s: Settings) -> KafkaConsumer:
+    """A group-less consumer for ``akhbar feeds list``: reads every feed's latest state, joins no group."""
+    return KafkaConsumer(**kafka_client_config(s.kafka), **fetch_limits(s.kafka), enable_auto_commit=False)

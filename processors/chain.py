@@ -143,7 +143,7 @@ def _run(raw: RawArticle, chain: Chain) -> EnrichedArticle:
         "fetched_at": raw.fetched_at,
         "author": raw.author,
         "declared_language": raw.language,
-        "flags": [],
+        "flags": list(raw.flags),  # the producer's (e.g. body_from_feed); steps add their own
     }
     for step in chain:
         try:

@@ -124,6 +124,8 @@ def build_article(obj: dict[str, Any], *, origin: str | None, fetched_at: str | 
         "author": author if isinstance(author, str) else None,
         "origin": origin,
     }
+    if (flags := obj.get("flags")) is not None:  # set by the feed path (e.g. body_from_feed); the schema checks them
+        candidate["flags"] = flags
     return validate_raw(candidate)
 
 

@@ -81,6 +81,9 @@ class Reason(StrEnum):
     MISSING_BODY = "missing_body"
     BODY_TOO_LARGE = "body_too_large"
     SCHEMA_VIOLATION = "schema_violation"
+    # produce: live feeds (producers/feeds)
+    NO_TEXT = "no_text"  # neither the article page nor the feed item had text to index
+    PAGE_UNAVAILABLE = "page_unavailable"  # the page kept failing and the feed item has no text of its own
     # process: the enrichment chain
     EMPTY_MESSAGE = "empty_message"
     EMPTY_TEXT = "empty_text"

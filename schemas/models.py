@@ -106,6 +106,7 @@ class RawArticle(_Model):
     language: str | None = None
     author: str | None = None
     origin: str | None = None
+    flags: list[str] = Field(default_factory=list)
 
 
 class EntitySpan(_Model):
