@@ -28,7 +28,10 @@ _NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
 # External entities and network access off (XXE, billion laughs); recover: a sitemap with one broken entry still
 # gives the others.
 _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False)
-_FEEDPARSER_KINDS = {"rss": "rss", "atom": "atom", "rss09": "rdf", "rss10": "rdf", "cdf": "rss"}
+_RDF_VERSIONS = frozenset({"rss090", "rss10"})  # RSS 0.90 and 1.0 are RDF; 0.91-0.94 and 2.0 are not
+# feedparser's "bozo" also flags what is not breakage: a missing or non-XML Content-Type, a charset the document
+# overrides. Those are not counted as errors.
+_BENIGN_BOZO = frozenset({"NonXMLContentType", "CharacterEncodingOverride"})
 
 
 def parse_feed(body: bytes, *, url: str, content_type: str | None = None, charset: str | None = None) -> ParsedFeed:
@@ -53,11 +56,12 @@ def _feedparser(body: bytes, url: str, content_type: str | None, charset: str | 
     if not version:
         # feedparser found no feed element: an HTML page, binary, or XML of another kind
         return ParsedFeed(kind="unknown", errors=1, fatal="not_a_feed")
-    kind = next((name for prefix, name in _FEEDPARSER_KINDS.items() if version.startswith(prefix)), "rss")
+    kind = "rdf" if version in _RDF_VERSIONS else "atom" if version.startswith("atom") else "rss"
     feed = parsed.get("feed", {})
     language = _lang(feed.get("language"))
     items: list[FeedItem] = []
-    errors = 1 if parsed.get("bozo") else 0
+    bozo = parsed.get("bozo_exception")
+    errors = 1 if parsed.get("bozo") and type(bozo).__name__ not in _BENIGN_BOZO else 0
     for entry in parsed.get("entries", []):
         item = _entry(entry, language)
         if item is None:
@@ -88,8 +92,9 @@ def _entry(entry: Any, feed_language: str | None) -> FeedItem | None:
         summary=summary,
         content=content,
         author=entry.get("author") or None,
-        published=_date(entry.get("published_parsed"), entry.get("published")),
-        updated=_date(entry.get("updated_parsed"), entry.get("updated")),
+        # dict.get: feedparser's own get maps a missing "updated" to "published" with a DeprecationWarning
+        published=_date(dict.get(entry, "published_parsed"), dict.get(entry, "published")),
+        updated=_date(dict.get(entry, "updated_parsed"), dict.get(entry, "updated")),
         language=language or feed_language,
     )
 
