@@ -325,7 +325,10 @@ class Fetcher:
                 await _sleep_until(loop, host.not_before)
                 async with self._sockets:
                     await _sleep_until(loop, host.next_start)  # at most per_host_delay_s per request ahead
-                    if host.not_before > loop.time():  # a 429/503 came meanwhile: wait without the socket slot
+                    now = loop.time()
+                    # A 429/503 came meanwhile (wait without the socket slot), or the host's other slot woke for
+                    # the same start and took it: wait again.
+                    if host.not_before > now or host.next_start > now:
                         continue
                     host.next_start = loop.time() + self._policy.per_host_delay_s
                     yield
