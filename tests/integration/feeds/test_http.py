@@ -35,7 +35,7 @@ from producers.feeds.poller import Poller
 from producers.feeds.state import MemoryStateStore
 from producers.feeds.types import FailureKind, FetchPolicy, FetchResult
 from schemas import DeadLetter, RawArticle
-from tests.integration.feeds.conftest import FeedServer
+from tests.integration.feeds.conftest import FeedServer, Handler
 
 pytestmark = pytest.mark.integration
 
@@ -171,7 +171,7 @@ def test_redirect_loop_and_redirect_to_another_scheme(feed_server: FeedServer) -
 
 
 # -- slow servers -------------------------------------------------------------------------------------------------
-def drip(every_s: float, chunks: int) -> Callable[[web.Request], object]:
+def drip(every_s: float, chunks: int) -> Handler:
     async def handler(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "application/rss+xml"})
         await response.prepare(request)
