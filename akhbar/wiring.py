@@ -196,9 +196,15 @@ def ensure_topics(k: KafkaSettings) -> None:
             consumer.close()
         # All three, not only those listed: a topic just created by something else may not be listed yet.
         # What it retries: the describe, while the broker does not know a topic it has just created yet (seen
-        # after a broker restart: UNKNOWN_TOPIC_OR_PARTITION for a topic already in the metadata).
+        # after a broker restart: UNKNOWN_TOPIC_OR_PARTITION for a topic already in the metadata), and after an
+        # alter until a describe shows the raised limit (the broker applies an alter from its metadata log a
+        # moment after answering it: a describe right after still showed the old limit in CI).
         for attempt in stamina.retry_context(
-            on=_TopicNotDescribed, attempts=None, timeout=TOPIC_READY_TIMEOUT_S, wait_initial=0.2, wait_max=1.0
+            on=(_TopicNotDescribed, _LimitNotApplied),
+            attempts=None,
+            timeout=TOPIC_READY_TIMEOUT_S,
+            wait_initial=0.2,
+            wait_max=1.0,
         ):
             with attempt:
                 _raise_size_limits(admin, topics, k.max_message_bytes)
@@ -210,9 +216,14 @@ class _TopicNotDescribed(RuntimeError):
     """The broker answered a describe of a topic with an error (after a restart, for a topic it just created)."""
 
 
+class _LimitNotApplied(RuntimeError):
+    """An alter of ``max.message.bytes`` was accepted; the next describe must show it before topics are ready."""
+
+
 def _raise_size_limits(admin: KafkaAdminClient, topics: list[str], limit: int) -> None:
     """Set ``max.message.bytes`` = ``limit`` on each of ``topics`` whose limit is lower; raises RuntimeError
-    naming the topic the broker did not describe or alter.
+    naming the topic the broker did not describe or alter, and _LimitNotApplied after an alter (the caller
+    describes again until every limit shows).
 
     AlterConfigs replaces a topic's whole set of overrides (kafka-python has no incremental variant), so each
     topic's other overrides are sent along unchanged."""
@@ -248,6 +259,7 @@ def _raise_size_limits(admin: KafkaAdminClient, topics: list[str], limit: int) -
                 f"{resource['error_message']}"
             )
     log.info("raised %s of topics %s to %d", TOPIC_MAX_MESSAGE_BYTES, [r.name for r in low], limit)
+    raise _LimitNotApplied(f"raised {TOPIC_MAX_MESSAGE_BYTES} of {[r.name for r in low]}; describing again")
 
 
 class _NoPartitions(Exception):

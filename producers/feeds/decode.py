@@ -77,8 +77,8 @@ def decode_html(body: bytes, http_charset: str | None = None) -> tuple[str, str]
             return text, codec
     for label in (http_charset, meta_charset(body)):
         declared = codec_name(label)
-        if declared is None or declared.startswith("utf_16"):
-            continue  # unknown, or UTF-16 without a BOM: bytes that reached us ASCII-compatible are not UTF-16
+        if declared is None or declared.startswith(("utf-16", "utf-32")):
+            continue  # unknown, or UTF-16/32 without a BOM: bytes that reached us ASCII-compatible are neither
         if (text := _try(body, declared)) is not None:
             return text, declared
     if (text := _try(body, "utf-8")) is not None:
