@@ -21,6 +21,7 @@ from akhbar.wiring import (
     faust_broker,
     faust_credentials,
     sink_worker,
+    story_params,
 )
 from producers.kafka import ProduceStats, produce_items
 from producers.prepare import prepare
@@ -164,6 +165,11 @@ def run_enrich(s: Settings, stdin: BinaryIO, stdout: IO[str], dlq_path: Path | N
     from processors.chain import build_chain
 
     chain = build_chain(chain_config(s.enrich))
+    stories = None
+    if s.stories.enabled:  # the lines, in order, through the same story stage as the stream's
+        from processors.stories.stage import StoryStage, keyword_df
+
+        stories = StoryStage(story_params(s.stories), keyword_df())
     ok = rejected = 0
     dlq = dlq_path.open("w", encoding="utf-8") if dlq_path else None
     try:
@@ -172,7 +178,8 @@ def run_enrich(s: Settings, stdin: BinaryIO, stdout: IO[str], dlq_path: Path | N
                 continue
             result = enrich_line(line.rstrip(b"\r\n"), f"stdin:{lineno}", chain)
             if isinstance(result, EnrichedArticle):
-                stdout.write(orjson.dumps(result.model_dump()).decode() + "\n")
+                doc = result.model_dump() if stories is None else stories.apply(result.model_dump()).document
+                stdout.write(orjson.dumps(doc).decode() + "\n")
                 ok += 1
                 continue
             rejected += 1

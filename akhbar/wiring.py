@@ -15,13 +15,21 @@ from kafka.conn import BrokerConnection
 from kafka.errors import SaslAuthenticationFailedError, TopicAlreadyExistsError
 
 from akhbar.errors import CredentialsRejected
-from akhbar.settings import ElasticsearchSettings, EnrichSettings, FeedSettings, KafkaSettings, Settings
+from akhbar.settings import (
+    ElasticsearchSettings,
+    EnrichSettings,
+    FeedSettings,
+    KafkaSettings,
+    Settings,
+    StoriesSettings,
+)
 from producers.kafka import ArticleProducer
 
 if TYPE_CHECKING:  # imported where used: `akhbar produce` starts without loading the NLP or Elasticsearch code
     from elasticsearch import Elasticsearch
 
     from processors.chain import ChainConfig
+    from processors.stories.index import StoryParams
     from producers.feeds.health import HealthPolicy
     from producers.feeds.poller import PollPolicy
     from producers.feeds.state import KafkaStateStore
@@ -450,6 +458,19 @@ def chain_config(e: EnrichSettings) -> ChainConfig:
         entities_max=e.entities_max,
         entity_spans_max=e.entity_spans_max,
         entity_max_chars=e.entity_max_chars,
+    )
+
+
+def story_params(st: StoriesSettings) -> StoryParams:
+    """What ``processors.stories.index.StoryIndex`` takes, from the stories settings."""
+    from processors.stories.index import StoryParams
+
+    return StoryParams(
+        window_s=st.window_hours * 3600.0,
+        threshold=st.threshold,
+        entity_weight=st.entity_weight,
+        dup_threshold=st.dup_threshold,
+        max_gap_s=st.max_gap_hours * 3600.0,
     )
 
 

@@ -5,13 +5,14 @@ and ``tests/unit/schemas`` checks that the pydantic models below carry exactly t
 """
 
 from schemas.enums import ENTITY_FIELDS, EntityType, GeoScope, Language, Reason, Stage, TopicLabel
-from schemas.fields import ENRICHED_FIELDS, FieldKind
+from schemas.fields import ENRICHED_FIELDS, STORY_FIELDS, FieldKind
 from schemas.models import (
     ENRICHED_HEADERS,
     RAW_BODY_MAX_CHARS,
     RAW_HEADERS,
     REPLAYS_HEADER,
     SCHEMA_VERSION,
+    STORY_HEADERS,
     DeadLetter,
     EnrichedArticle,
     Entity,
@@ -19,8 +20,10 @@ from schemas.models import (
     KafkaRecord,
     RawArticle,
     SchemaViolation,
+    Story,
     TopicScore,
     check_enriched,
+    check_story,
     dead_letter,
     dead_letter_record,
     load_schema,
@@ -37,6 +40,8 @@ __all__ = [
     "RAW_HEADERS",
     "REPLAYS_HEADER",
     "SCHEMA_VERSION",
+    "STORY_FIELDS",
+    "STORY_HEADERS",
     "DeadLetter",
     "EnrichedArticle",
     "Entity",
@@ -50,9 +55,11 @@ __all__ = [
     "Reason",
     "SchemaViolation",
     "Stage",
+    "Story",
     "TopicLabel",
     "TopicScore",
     "check_enriched",
+    "check_story",
     "dead_letter",
     "dead_letter_record",
     "load_schema",

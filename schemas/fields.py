@@ -67,4 +67,27 @@ ENRICHED_FIELDS: Final[dict[str, FieldKind]] = {
     **{f"topic_scores.{label}": FieldKind.FLOAT for label in TopicLabel},
     "geo_scope": FieldKind.KEYWORD,
     "keywords": FieldKind.KEYWORD,
+    "story_id": FieldKind.KEYWORD,
+    "duplicate_of": FieldKind.KEYWORD,
+}
+
+# The stories index (``story.json``): one document per story, kept current by the sink.
+STORY_FIELDS: Final[dict[str, FieldKind]] = {
+    "schema_version": FieldKind.INTEGER,
+    "id": FieldKind.KEYWORD,
+    "title": FieldKind.TITLE,
+    "central_article": FieldKind.KEYWORD,
+    "first_seen": FieldKind.DATE,
+    "last_seen": FieldKind.DATE,
+    "updated_at": FieldKind.DATE,
+    "article_count": FieldKind.INTEGER,
+    "sources": FieldKind.KEYWORD,
+    "source_count": FieldKind.INTEGER,
+    "persons": FieldKind.KEYWORD,
+    "organizations": FieldKind.KEYWORD,
+    "locations": FieldKind.KEYWORD,
+    "topics": FieldKind.KEYWORD,
+    "geo_scope": FieldKind.KEYWORD,
+    "growth": FieldKind.INTEGER,
+    "revision": FieldKind.INTEGER,
 }

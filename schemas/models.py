@@ -155,8 +155,30 @@ class EnrichedArticle(_Model):
     topic_scores: dict[str, float] = Field(default_factory=dict)
     geo_scope: GeoScope | None = None
     keywords: list[str] = Field(default_factory=list)
+    story_id: str | None = None
+    duplicate_of: str | None = None
     enriched_at: str
     steps: list[str]
+
+
+class Story(_Model):
+    schema_version: Literal[1] = SCHEMA_VERSION
+    id: str
+    title: str
+    central_article: str
+    first_seen: str
+    last_seen: str
+    article_count: int
+    sources: list[str]
+    source_count: int
+    persons: list[str]
+    organizations: list[str]
+    locations: list[str]
+    topics: list[str]
+    geo_scope: str | None
+    growth: int
+    revision: int
+    updated_at: str
 
 
 class DeadLetter(_Model):
@@ -189,6 +211,11 @@ def check_enriched(obj: object) -> None:
 
     For a consumer that passes the document on as it came (the sink indexes the original bytes)."""
     _validate("enriched_article", obj)
+
+
+def check_story(obj: object) -> None:
+    """Check a decoded JSON value against story v1; raises SchemaViolation."""
+    _validate("story", obj)
 
 
 def validate_enriched(obj: object) -> EnrichedArticle:
@@ -256,6 +283,7 @@ class KafkaRecord:
 
 RAW_HEADERS = [("schema", b"raw_article.v1")]  # consumers can tell the shape without parsing the value
 ENRICHED_HEADERS = [("schema", b"enriched_article.v1")]
+STORY_HEADERS = [("schema", b"story.v1")]
 # On a message `akhbar dlq replay` re-produced: how many times it has been replayed. A stage that dead-letters
 # such a message again copies the count into the letter, so a record that keeps failing can be told apart.
 REPLAYS_HEADER = "replays"

@@ -105,6 +105,7 @@ class FakeAdmin:
     def __init__(self, **_kwargs: Any) -> None:
         self.created: list[Any] = []
         self.altered: list[Any] = []
+        self.limits = {"articles.raw": "1048588", "articles.enriched": str(LIMIT), "articles.dlq": str(LIMIT)}
 
     def list_topics(self) -> list[str]:
         return ["articles.raw", "articles.dlq"]
@@ -113,7 +114,7 @@ class FakeAdmin:
         self.created.extend(topics)
 
     def describe_configs(self, resources: list[Any]) -> list[_Response]:
-        limits = {"articles.raw": "1048588", "articles.enriched": str(LIMIT), "articles.dlq": str(LIMIT)}
+        limits = self.limits
         return [
             _Response(
                 [
@@ -134,6 +135,7 @@ class FakeAdmin:
 
     def alter_configs(self, resources: list[Any]) -> _Response:
         self.altered.extend(resources)
+        self.limits.update({r.name: r.configs["max.message.bytes"] for r in resources})  # the next describe shows it
         return _Response([{"error_code": 0, "error_message": None, "resource_name": r.name} for r in resources])
 
     def close(self) -> None:
