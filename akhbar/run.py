@@ -17,11 +17,13 @@ from akhbar.settings import Settings
 from akhbar.wiring import (
     article_producer,
     chain_config,
+    ensure_story_topics,
     ensure_topics,
     faust_broker,
     faust_credentials,
     sink_worker,
     story_params,
+    story_state_reader,
 )
 from producers.kafka import ProduceStats, produce_items
 from producers.prepare import prepare
@@ -31,7 +33,7 @@ from schemas import DeadLetter, EnrichedArticle, RawArticle, Stage, dead_letter
 # Each worker imports only its own side: the producer starts in a fraction of a second without faust,
 # the NLP models or the Elasticsearch client.
 if TYPE_CHECKING:
-    from processors.app import ProcessorConfig
+    from processors.app import ProcessorConfig, StoryStageConfig
     from processors.chain import Chain
     from sinks.worker import SinkStats
 
@@ -118,6 +120,20 @@ def processor_config(s: Settings) -> ProcessorConfig:
         output_linger_s=p.output_linger_s,
         max_message_bytes=s.kafka.max_message_bytes,
         delivery_timeout_s=s.kafka.delivery_timeout_ms / 1000,
+        stories=story_stage_config(s) if s.stories.enabled else None,
+    )
+
+
+def story_stage_config(s: Settings) -> StoryStageConfig:
+    from processors.app import StoryStageConfig
+
+    st = s.stories
+    return StoryStageConfig(
+        params=story_params(st),
+        tagged_topic=st.tagged_topic,
+        stories_topic=st.stories_topic,
+        state_topic=st.state_topic,
+        read_state=story_state_reader(s),
     )
 
 
@@ -128,11 +144,15 @@ def run_processor(s: Settings, *, loglevel: str = "info") -> None:
     cfg = processor_config(s)
     check_fits(cfg.chain.caps, cfg.max_message_bytes)  # the enrich caps keep every output under the size contract
     ensure_topics(s.kafka)
+    if s.stories.enabled:
+        ensure_story_topics(s)
     run_worker(cfg, loglevel=loglevel, on_logging_ready=quiet_repeats)
 
 
 def run_sink(s: Settings, *, idle_exit_s: float | None = None) -> SinkStats:
     ensure_topics(s.kafka)
+    if s.stories.enabled:
+        ensure_story_topics(s)
     worker = sink_worker(s)
     worker.install_signal_handlers()
     return worker.run(idle_exit_s=idle_exit_s)

@@ -6,8 +6,10 @@ import contextlib
 import logging
 import socket
 import ssl
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import orjson
 import stamina
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
@@ -390,12 +392,13 @@ def replay_producer(s: Settings) -> KafkaProducer:
 def sink_worker(s: Settings) -> SinkWorker:
     """The sink worker with its clients: the enriched topic's consumer, the dead-letter producer, the bulk writer
     to the index alias (credentials checked at once) and the batching and retry bounds of the settings."""
+    from schemas import STORY_FIELDS
     from sinks.base import Item
     from sinks.batch import Batcher
     from sinks.elasticsearch import ElasticsearchSink
     from sinks.worker import SinkWorker, WorkerConfig
 
-    c, es = s.sink, s.elasticsearch
+    c, es, st = s.sink, s.elasticsearch, s.stories
     sink = ElasticsearchSink(
         es_client(es, check=True),
         alias=es.alias,
@@ -406,6 +409,7 @@ def sink_worker(s: Settings) -> SinkWorker:
         wait_max_s=c.bulk_wait_max_s,
         retry_after_s=c.outage_round_s,
         setup_timeout_s=c.setup_timeout_s,
+        extra_indices={st.alias: STORY_FIELDS} if st.enabled else None,
     )
     batcher: Batcher[Item] = Batcher(c.batch_max_count, c.batch_max_bytes, c.batch_max_age_s)
     config = WorkerConfig(
@@ -418,6 +422,8 @@ def sink_worker(s: Settings) -> SinkWorker:
         commit_retry_timeout_s=c.commit_retry_timeout_s,
         commit_wait_initial_s=c.commit_wait_initial_s,
         commit_wait_max_s=c.commit_wait_max_s,
+        stories_topic=st.stories_topic if st.enabled else None,
+        stories_alias=st.alias if st.enabled else None,
     )
     consumer = sink_consumer(s)
     return SinkWorker(consumer, dlq_producer(s), sink, batcher, config)
@@ -569,3 +575,64 @@ def feeds_state_store(s: Settings) -> KafkaStateStore:
 def feeds_state_reader(s: Settings) -> KafkaConsumer:
     """A group-less consumer for ``akhbar feeds list``: reads every feed's latest state, joins no group."""
     return KafkaConsumer(**kafka_client_config(s.kafka), **fetch_limits(s.kafka), enable_auto_commit=False)
+
+
+# --- the story stage ----------------------------------------------------------------------------------------
+STORY_STATE_READ_TIMEOUT_MS = 30_000  # reading the state back: no record for 30 s before its end = broken
+
+
+def ensure_story_topics(s: Settings) -> None:
+    """The story stage's topics, created when missing: the tagged topic (one partition: one order for the stage),
+    and the compacted state and stories topics (one partition each, the latest record of every key kept)."""
+    k, st = s.kafka, s.stories
+    limit = {TOPIC_MAX_MESSAGE_BYTES: str(k.max_message_bytes)}
+    compact = {**limit, "cleanup.policy": "compact"}
+    wanted = {st.tagged_topic: limit, st.state_topic: compact, st.stories_topic: compact}
+    admin = KafkaAdminClient(**kafka_client_config(k), client_id="akhbar-admin")
+    try:
+        existing = set(admin.list_topics())
+        new = [
+            NewTopic(name, num_partitions=1, replication_factor=k.replication_factor, topic_configs=configs)
+            for name, configs in wanted.items()
+            if name not in existing
+        ]
+        if new:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another worker created them first
+                admin.create_topics(new)
+            log.info("created topics %s", [t.name for t in new])
+    finally:
+        admin.close()
+    consumer = KafkaConsumer(**kafka_client_config(k), client_id="akhbar-admin")
+    try:
+        wait_for_partitions(consumer, list(wanted))
+    finally:
+        consumer.close()
+
+
+def story_state_reader(s: Settings) -> Callable[[], list[tuple[str, dict[str, Any] | None]]]:
+    """A function reading the story stage's state topic from its beginning to its end: (key, value or None)."""
+    from kafka import TopicPartition
+
+    topic = s.stories.state_topic
+
+    def read() -> list[tuple[str, dict[str, Any] | None]]:
+        consumer = KafkaConsumer(**kafka_client_config(s.kafka), **fetch_limits(s.kafka), enable_auto_commit=False)
+        try:
+            tp = TopicPartition(topic, 0)
+            consumer.assign([tp])
+            consumer.seek_to_beginning(tp)
+            end = consumer.end_offsets([tp])[tp]
+            out: list[tuple[str, dict[str, Any] | None]] = []
+            idle = 0
+            while consumer.position(tp) < end:
+                batch = consumer.poll(timeout_ms=500)
+                idle = 0 if batch else idle + 500
+                if idle > STORY_STATE_READ_TIMEOUT_MS:
+                    raise TimeoutError(f"reading {topic}: no records for {idle} ms before its end offset {end}")
+                for records in batch.values():
+                    out += [(r.key.decode(), orjson.loads(r.value) if r.value else None) for r in records if r.key]
+            return out
+        finally:
+            consumer.close()
+
+    return read

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -31,6 +31,8 @@ import faust
 
 from processors.chain import Chain, ChainConfig, build_chain, warm_up
 from processors.handler import EventHandler
+from processors.stories.index import StoryParams
+from processors.stories.stage import Record
 from processors.transport import Transport
 
 
@@ -53,6 +55,18 @@ class ProcessorConfig:
     output_linger_s: float
     max_message_bytes: int  # the message-size contract: largest request of the producer, fetch of the consumer
     delivery_timeout_s: float  # the producer retries a send this long (its request timeout), then it has failed
+    stories: StoryStageConfig | None = None  # the story stage after the chain; None: the chain writes enriched
+
+
+@dataclass(frozen=True)
+class StoryStageConfig:
+    """The story stage (``processors.stories.handler``): its topics, its parameters, how to read its state."""
+
+    params: StoryParams
+    tagged_topic: str  # the chain's output and the stage's input, one partition
+    stories_topic: str
+    state_topic: str
+    read_state: Callable[[], Iterable[Record]]
 
 
 class _App(faust.App):  # type: ignore[misc,unused-ignore]
@@ -113,7 +127,7 @@ def make_app(cfg: ProcessorConfig, chain: Chain) -> faust.App:
         handler = EventHandler(
             chain,
             producer,
-            enriched_topic=cfg.enriched_topic,
+            enriched_topic=cfg.enriched_topic if cfg.stories is None else cfg.stories.tagged_topic,
             dlq_topic=cfg.dlq_topic,
             max_message_bytes=cfg.max_message_bytes,
             stop=stop,
@@ -121,7 +135,47 @@ def make_app(cfg: ProcessorConfig, chain: Chain) -> faust.App:
         async for event in cast(Any, stream).noack().events():
             await handler.handle(event)
 
+    if cfg.stories is not None:
+        _story_agent(app, cfg, cfg.stories)
     return app
+
+
+def _story_agent(app: faust.App, cfg: ProcessorConfig, st: StoryStageConfig) -> None:
+    """The story stage's agent on the one partition of the tagged topic: one worker of the group holds it."""
+    from processors.stories.handler import StoryHandler
+    from processors.stories.stage import keyword_df
+
+    tagged = app.topic(
+        st.tagged_topic,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=1,
+    )
+
+    @app.agent(tagged, name="stories")  # type: ignore[untyped-decorator,unused-ignore]
+    async def story_agent(stream: faust.StreamT[Any]) -> None:
+        producer = await app.maybe_start_producer()
+        crashing: list[asyncio.Task[None]] = []
+
+        def stop(exc: BaseException) -> None:
+            if not crashing and not app.should_stop:
+                crashing.append(asyncio.ensure_future(app.crash(exc)))
+
+        handler = StoryHandler(
+            st.params,
+            keyword_df(),
+            producer,
+            read_state=st.read_state,
+            enriched_topic=cfg.enriched_topic,
+            stories_topic=st.stories_topic,
+            state_topic=st.state_topic,
+            dlq_topic=cfg.dlq_topic,
+            stop=stop,
+        )
+        async for event in cast(Any, stream).noack().events():
+            await handler.handle(event)
 
 
 class _Worker(faust.Worker):  # type: ignore[misc,unused-ignore]

@@ -92,5 +92,6 @@ class Reason(StrEnum):
     TOO_LARGE_ENRICHED = "too_large_enriched"  # the enriched document would not fit the message-size contract
     # sink: the enriched document or Elasticsearch's answer
     INVALID_ENRICHED = "invalid_enriched"
+    INVALID_STORY = "invalid_story"  # a record of the stories topic that is not a story document
     INDEX_REJECTED = "index_rejected"
     INDEX_REQUEST_REJECTED = "index_request_rejected"  # Elasticsearch refused a bulk of this document alone

@@ -32,6 +32,7 @@ class Item:
     # rewrites it (a replay), a lower one is skipped as stale.
     version: int
     replays: int  # how often `akhbar dlq replay` re-produced the message (copied into its dead letter)
+    alias: str | None = None  # the index alias to write to; None: the sink's own (the articles')
 
 
 @dataclass(frozen=True)

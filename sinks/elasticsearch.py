@@ -43,7 +43,7 @@ from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError, Elasticsearch
 
-from schemas import Reason
+from schemas import FieldKind, Reason
 from sinks.base import Backpressure, Flushed, Item, Rejection, Sink
 from sinks.index import AliasUnrecoverable, ensure_index, restore_alias
 
@@ -111,12 +111,15 @@ class ElasticsearchSink(Sink):
         wait_max_s: float,
         retry_after_s: float,
         setup_timeout_s: float,
+        extra_indices: Mapping[str, Mapping[str, FieldKind]] | None = None,
     ) -> None:
         """``attempts``/``retry_timeout_s``/``wait_*``: the bound and backoff of one flush's retries (the backoff
         of start-up's too); ``retry_after_s``: how soon the worker should try a refused batch again at the
-        latest; ``setup_timeout_s``: how long start-up waits for Elasticsearch to take the template and alias."""
+        latest; ``setup_timeout_s``: how long start-up waits for Elasticsearch to take the template and alias;
+        ``extra_indices``: further aliases (with their field lists) that items may name, e.g. the stories'."""
         self.client = client
         self.alias = alias
+        self.extra_indices = dict(extra_indices or {})
         self.replicas = replicas
         self.attempts = attempts
         self.retry_timeout_s = retry_timeout_s
@@ -157,6 +160,8 @@ class ElasticsearchSink(Sink):
     def _setup_once(self, attempt: int) -> None:
         try:
             ensure_index(self.client, self.alias, replicas=self.replicas)
+            for alias, fields in self.extra_indices.items():
+                ensure_index(self.client, alias, replicas=self.replicas, fields=fields)
             return
         except (TransportConnectionError, ConnectionTimeout) as exc:
             why = f"{type(exc).__name__}: {exc}"
@@ -195,7 +200,8 @@ class ElasticsearchSink(Sink):
         """
         ops: list[bytes] = []
         for item in items:
-            action = {"_index": self.alias, "_id": item.doc_id, "version": item.version, "version_type": "external_gte"}
+            index = item.alias or self.alias
+            action = {"_index": index, "_id": item.doc_id, "version": item.version, "version_type": "external_gte"}
             ops.append(orjson.dumps({"index": action}))
             source = item.source
             ops.append(orjson.dumps(orjson.loads(source)) if b"\n" in source or b"\r" in source else source)
@@ -306,16 +312,19 @@ class ElasticsearchSink(Sink):
     def _repair_alias(self, why: str) -> str:
         """The alias was missing: point it at its versioned index again (the items go in the next attempt), or
         say why it cannot be (the batch waits as in an outage). Returns the reason the items are retried."""
-        try:
-            target = restore_alias(self.client, self.alias)
-        except AliasUnrecoverable as exc:
-            return f"{why}; {exc}"
-        except (TransportConnectionError, ConnectionTimeout) as exc:
-            return f"{why}; restoring the alias: {type(exc).__name__}: {exc}"
-        except ApiError as exc:
-            kind, reason = error_of(exc.body, exc.message)
-            return f"{why}; restoring the alias: HTTP {exc.meta.status} {kind}: {reason}"[:1000]
-        log.warning("alias %s was missing; pointed it at %s again", self.alias, target)
+        for alias in (self.alias, *self.extra_indices):
+            try:
+                if alias != self.alias and self.client.indices.exists_alias(name=alias):
+                    continue  # the articles' alias is the one a bulk names first; the others only when gone
+                target = restore_alias(self.client, alias)
+            except AliasUnrecoverable as exc:
+                return f"{why}; {exc}"
+            except (TransportConnectionError, ConnectionTimeout) as exc:
+                return f"{why}; restoring the alias: {type(exc).__name__}: {exc}"
+            except ApiError as exc:
+                kind, reason = error_of(exc.body, exc.message)
+                return f"{why}; restoring the alias: HTTP {exc.meta.status} {kind}: {reason}"[:1000]
+            log.warning("alias %s was missing; pointed it at %s again", alias, target)
         return f"{why}; alias restored"
 
     def _not_accepted(self, attempt: int, next_wait_s: float, why: str) -> NoReturn:

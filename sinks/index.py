@@ -62,7 +62,13 @@ def index_name(alias: str, version: int = INDEX_VERSION) -> str:
     return f"{alias}-v{version}"
 
 
-def template_body(alias: str, *, shards: int = DEFAULT_SHARDS, replicas: int = DEFAULT_REPLICAS) -> dict[str, Any]:
+def template_body(
+    alias: str,
+    *,
+    shards: int = DEFAULT_SHARDS,
+    replicas: int = DEFAULT_REPLICAS,
+    fields: Mapping[str, FieldKind] = ENRICHED_FIELDS,
+) -> dict[str, Any]:
     return {
         "index_patterns": [f"{alias}-v*"],
         "priority": 200,
@@ -84,20 +90,31 @@ def template_body(alias: str, *, shards: int = DEFAULT_SHARDS, replicas: int = D
             },
             "mappings": {
                 "dynamic": "false",  # unknown fields are kept in _source but not indexed: no mapping explosions
-                "properties": mapping_properties(),
+                "properties": mapping_properties(fields),
             },
         },
     }
 
 
-def ensure_index(client: Elasticsearch, alias: str, *, replicas: int = DEFAULT_REPLICAS) -> str:
-    """Install (or update) the template, create the versioned index and point the alias at it. Idempotent."""
-    body = template_body(alias, replicas=replicas)
+def ensure_index(
+    client: Elasticsearch,
+    alias: str,
+    *,
+    replicas: int = DEFAULT_REPLICAS,
+    fields: Mapping[str, FieldKind] = ENRICHED_FIELDS,
+) -> str:
+    """Install (or update) the template, create the versioned index and point the alias at it. Idempotent.
+
+    An index that exists gets the fields added since it was created (a mapping only grows within a version:
+    Elasticsearch refuses a changed field type, which needs the next INDEX_VERSION)."""
+    body = template_body(alias, replicas=replicas, fields=fields)
     client.indices.put_index_template(name=alias, **body)
     target = index_name(alias)
     try:
         existing = client.indices.get_alias(name=alias)
-        return next(iter(existing.body))
+        current = next(iter(existing.body))
+        client.indices.put_mapping(index=current, properties=body["template"]["mappings"]["properties"])
+        return current
     except NotFoundError:
         pass
     if not client.indices.exists(index=target):

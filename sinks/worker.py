@@ -40,7 +40,16 @@ from kafka import ConsumerRebalanceListener, TopicPartition
 from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import OffsetAndMetadata
 
-from schemas import Reason, SchemaViolation, Stage, check_enriched, dead_letter, dead_letter_record, replays_of
+from schemas import (
+    Reason,
+    SchemaViolation,
+    Stage,
+    check_enriched,
+    check_story,
+    dead_letter,
+    dead_letter_record,
+    replays_of,
+)
 from sinks.base import Backpressure, Flushed, Item, Sink
 from sinks.batch import Batcher
 
@@ -117,6 +126,8 @@ class WorkerConfig:
     commit_retry_timeout_s: float
     commit_wait_initial_s: float
     commit_wait_max_s: float
+    stories_topic: str | None = None  # the story stage's documents, indexed into stories_alias; None: no stories
+    stories_alias: str | None = None
 
 
 class DeadLettersUndelivered(RuntimeError):
@@ -224,6 +235,9 @@ class SinkWorker:
         key = record.key.decode("utf-8", "replace") if record.key else None
         value = record.value or b""
         replays = replays_of(record.headers)
+        if record.topic == self.config.stories_topic:
+            self._accept_story(record, key, value, replays)
+            return
         try:
             doc = orjson.loads(value)
             check_enriched(doc)
@@ -243,6 +257,38 @@ class SinkWorker:
         self._dead_letter(
             value,
             reason=Reason.INVALID_ENRICHED,
+            detail=detail[:1000],
+            key=key,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            replays=replays,
+        )
+        tp = TopicPartition(record.topic, record.partition)
+        self._handled[tp] = max(record.offset, self._handled.get(tp, -1))
+
+    def _accept_story(self, record: Record, key: str | None, value: bytes, replays: int) -> None:
+        """Batch a story document for the stories alias, its ``revision`` as the version (a replay of the stage
+        rewrites the same revision: counts never double); dead-letter anything else as invalid_story."""
+        try:
+            doc = orjson.loads(value)
+            check_story(doc)
+        except orjson.JSONDecodeError as exc:
+            detail = str(exc)
+        except SchemaViolation as exc:
+            detail = exc.detail
+        else:
+            if key is not None and doc["id"] == key:
+                item = Item(
+                    key, value, record.topic, record.partition, record.offset, doc["revision"], replays,
+                    alias=self.config.stories_alias,
+                )  # fmt: skip
+                self.batcher.add(item, len(value))
+                return
+            detail = f"the Kafka key {key!r} is not the story's id {doc['id']!r}"
+        self._dead_letter(
+            value,
+            reason=Reason.INVALID_STORY,
             detail=detail[:1000],
             key=key,
             topic=record.topic,
@@ -486,7 +532,8 @@ class SinkWorker:
         """
         try:
             self.sink.setup()
-            self.consumer.subscribe([self.config.topic], listener=_Rebalance(self))
+            topics = [self.config.topic, *([self.config.stories_topic] if self.config.stories_topic else [])]
+            self.consumer.subscribe(topics, listener=_Rebalance(self))
             self._consume(idle_exit_s)
             self._finish()
         finally:

@@ -36,7 +36,8 @@ class Features:
     article_id: str
     source: str
     title: str
-    time: float  # epoch seconds: published_at, else fetched_at
+    time: float  # epoch seconds: published_at, else fetched_at (when the event was reported)
+    arrival: float  # epoch seconds: fetched_at (when it reached us): the window is counted in arrival time
     terms: dict[str, float]  # L2-normalised tf-idf, at most TOP_TERMS
     signature: np.ndarray  # MinHash of the body's word 3-shingles
     entities: dict[str, tuple[str, ...]]  # canonical names per type (persons, organizations, locations)
@@ -77,13 +78,15 @@ def body_signature(body: str) -> np.ndarray:
 
 def features_of(doc: Mapping[str, Any], df: DocFreq) -> Features:
     """The features of an enriched article (a dict in the shape of ``EnrichedArticle``)."""
-    time: float = epoch(doc.get("published_at")) or epoch(doc.get("fetched_at")) or 0.0
+    arrival: float = epoch(doc.get("fetched_at")) or 0.0
+    time: float = epoch(doc.get("published_at")) or arrival
     title, body = doc.get("title") or "", doc.get("body") or ""
     return Features(
         article_id=doc["id"],
         source=doc.get("source") or "",
         title=title,
         time=time,
+        arrival=arrival,
         terms=term_vector(title, body, df),
         signature=body_signature(body),
         entities={f: tuple(dict.fromkeys(doc.get(f) or ())) for f in ENTITY_FIELDS},

@@ -2,8 +2,10 @@
 
 ``StoryIndex.assign(features)`` returns the article's ``story_id`` and ``duplicate_of`` and changes the index:
 
-1. the stream time moves to the article's time if later, and articles older than ``window_s`` before it leave the
-   index (a story with no article left in the window is closed: it takes no more articles);
+1. the stream time moves to the article's arrival (``fetched_at``) if later, and articles that arrived more than
+   ``window_s`` before it leave the index (a story with no article left in the window is closed: it takes no more
+   articles). Arrival, not publication: a backfill of a week's archive, read in any order, is one window, while
+   ``max_gap_s`` still keeps an article from joining a story published days apart from it;
 2. **reprint**: among the window's articles sharing an LSH band with its body's MinHash, those with estimated
    Jaccard ≥ ``dup_threshold`` are copies; ``duplicate_of`` is the earliest one's original (itself, unless it is
    a reprint too). A reprint joins its original's story.
@@ -67,6 +69,7 @@ class _Member:
     story_id: str
     duplicate_of: str | None
     time: float
+    arrival: float
     seq: int
     source: str
     title: str
@@ -115,7 +118,7 @@ class StoryIndex:
         self._stories: dict[str, _Story] = {}
         self._lsh = LSH()
         self._postings: dict[str, dict[str, int]] = {}  # term -> story -> the story's centroid weight
-        self._expiry: list[tuple[float, int, str]] = []  # (time, seq, id) of window members, a heap
+        self._expiry: list[tuple[float, int, str]] = []  # (arrival, seq, id) of window members, a heap
         self._changes: dict[str, dict[str, Any] | None] = {}  # key -> record (None: deleted) since the last drain
 
     # --- reading ------------------------------------------------------------------------------------------
@@ -135,12 +138,14 @@ class StoryIndex:
 
     def assign(self, f: Features) -> Assignment:
         old = self._members.get(f.article_id)
-        if old is not None:  # an updated version or a replay: same story, same original; new text in the window
+        if old is not None and old.terms == _quantise(f.terms) and np.array_equal(old.signature, f.signature):
+            return Assignment(f.article_id, old.story_id, old.duplicate_of, 1.0, False, True)  # a replay: no change
+        if old is not None:  # an updated version: same story, same original; its new text in the window
             self._remove_member(old)
             self._add_member(f, old.story_id, old.duplicate_of, count=False)
-            self._advance(f.time)
+            self._advance(f.arrival)
             return Assignment(f.article_id, old.story_id, old.duplicate_of, 1.0, False, True)
-        self._advance(f.time)
+        self._advance(f.arrival)
         keys = band_keys(f.signature) if int(f.signature[0]) != 0xFFFFFFFF else []
         duplicate_of = self._original(f, keys)
         if duplicate_of is not None:
@@ -158,7 +163,8 @@ class StoryIndex:
         copies = []
         for cand_id in self._lsh.candidates(keys):
             cand = self._members[cand_id]
-            if jaccard(f.signature, cand.signature) >= self.params.dup_threshold:
+            # only an earlier report can be the original: a wire read after its reprint leaves the reprint unmarked
+            if cand.time <= f.time and jaccard(f.signature, cand.signature) >= self.params.dup_threshold:
                 copies.append((cand.time, cand.seq, cand_id))
         if not copies:
             return None
@@ -208,7 +214,7 @@ class StoryIndex:
     def _add_member(self, f: Features, story_id: str, duplicate_of: str | None, *, count: bool) -> None:
         self.seq += 1
         member = _Member(
-            f.article_id, story_id, duplicate_of, f.time, self.seq, f.source, f.title, _quantise(f.terms),
+            f.article_id, story_id, duplicate_of, f.time, f.arrival, self.seq, f.source, f.title, _quantise(f.terms),
             f.signature, f.entities, f.topics, f.geo_scope,
         )  # fmt: skip
         story = self._stories.get(story_id)
@@ -241,7 +247,7 @@ class StoryIndex:
             self._postings.setdefault(term, {})[story.story_id] = c + w
         if int(member.signature[0]) != 0xFFFFFFFF:
             self._lsh.add(member.article_id, band_keys(member.signature))
-        heapq.heappush(self._expiry, (member.time, member.seq, member.article_id))
+        heapq.heappush(self._expiry, (member.arrival, member.seq, member.article_id))
 
     def _remove_member(self, member: _Member) -> None:
         del self._members[member.article_id]
@@ -291,7 +297,7 @@ class StoryIndex:
             **{fld: merged_names(story.entities[fld], persons=fld == "persons") for fld in ENTITY_FIELDS},
             "topics": [t for t, _ in sorted(story.topics.items(), key=lambda kv: (-kv[1], kv[0]))[:3]],
             "geo_scope": min(story.geo, key=lambda g: (-story.geo[g], g)) if story.geo else None,
-            "growth": sum(1 for m in members if m.time >= horizon),
+            "growth": sum(1 for m in members if m.arrival >= horizon),
             "revision": story.revision,
         }
 
@@ -305,7 +311,7 @@ class StoryIndex:
     def _member_record(self, m: _Member) -> dict[str, Any]:
         return {
             "id": m.article_id, "story_id": m.story_id, "duplicate_of": m.duplicate_of, "time": m.time,
-            "seq": m.seq, "source": m.source, "title": m.title, "terms": [list(t) for t in m.terms],
+            "arrival": m.arrival, "seq": m.seq, "source": m.source, "title": m.title, "terms": [list(t) for t in m.terms],
             "signature": _sig_text(m.signature), "entities": {k: list(v) for k, v in m.entities.items()},
             "topics": list(m.topics), "geo_scope": m.geo_scope,
         }  # fmt: skip
@@ -340,7 +346,7 @@ class StoryIndex:
             if story is None:
                 continue  # its story was closed after this record was written
             member = _Member(
-                v["id"], v["story_id"], v["duplicate_of"], v["time"], v["seq"], v["source"], v["title"],
+                v["id"], v["story_id"], v["duplicate_of"], v["time"], v["arrival"], v["seq"], v["source"], v["title"],
                 tuple((t, int(w)) for t, w in v["terms"]), _sig_of(v["signature"]),
                 {k: tuple(x) for k, x in v["entities"].items()}, tuple(v["topics"]), v["geo_scope"],
             )  # fmt: skip

@@ -33,6 +33,7 @@ from akhbar.settings import (
     Settings,
     SinkSettings,
     StackSettings,
+    StoriesSettings,
     to_env,
 )
 from akhbar.wiring import ensure_topics, es_client, kafka_client_config
@@ -107,10 +108,17 @@ def settings(stack_settings: StackSettings) -> Iterator[Settings]:
         ),
         processor=ProcessorSettings(app_id=f"akhbar-processor-{tag}"),
         sink=SinkSettings(group_id=f"akhbar-sink-{tag}"),
+        stories=StoriesSettings(
+            tagged_topic=f"test-{tag}.tagged",
+            state_topic=f"test-{tag}.stories.state",
+            stories_topic=f"test-{tag}.stories",
+            alias=f"akhbar-test-{tag}-stories",
+        ),
     )
     ensure_topics(s.kafka)
     yield s
     drop_index(es_client(s.elasticsearch), s.elasticsearch.alias)
+    drop_index(es_client(s.elasticsearch), s.stories.alias)
     admin = KafkaAdminClient(**kafka_client_config(s.kafka))
     try:
         ours = [t for t in admin.list_topics() if tag in t]

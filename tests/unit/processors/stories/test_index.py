@@ -16,7 +16,7 @@ from processors.topics.keywords import DocFreq
 
 ROOT = Path(__file__).resolve().parents[4]
 GOLD = ROOT / "samples" / "stories" / "gold.jsonl"
-PARAMS = StoryParams(window_s=72 * 3600.0, threshold=0.35, entity_weight=0.3, dup_threshold=0.5, max_gap_s=48 * 3600.0)
+PARAMS = StoryParams(window_s=72 * 3600.0, threshold=0.4, entity_weight=0.5, dup_threshold=0.5, max_gap_s=48 * 3600.0)
 
 
 @pytest.fixture(scope="module")
