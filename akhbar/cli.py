@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -117,13 +118,37 @@ def enrich(dlq_path: Path | None) -> None:
 @click.option("-n", "--size", default=10, show_default=True)
 @click.option("--source", default=None, help="Only articles from this source.")
 @click.option("--json", "as_json", is_flag=True, help="Raw hits as JSON.")
-def search(query: str, size: int, source: str | None, as_json: bool) -> None:
+@click.option("--stories", "by_story", is_flag=True, help="One hit per story, with its article and outlet counts.")
+def search(query: str, size: int, source: str | None, as_json: bool, by_story: bool) -> None:
     """Search the index: top hits with highlighted snippets; spelling variants match."""
     from akhbar.search import print_hits, search_articles
 
     s = _settings()
-    result = search_articles(s, query, size=size, source=source)
+    result = search_articles(s, query, size=size, source=source, by_story=by_story)
     print_hits(result, as_json=as_json)
+
+
+_SPAN = {"m": 60, "h": 3600, "d": 86400}
+
+
+def _span(value: str | None) -> timedelta | None:
+    if value is None:
+        return None
+    number, unit = value[:-1], value[-1:]
+    if unit not in _SPAN or not number.replace(".", "", 1).isdigit():
+        raise click.BadParameter(f"{value!r}: a number and m, h or d (e.g. 24h)", param_hint="--since")
+    return timedelta(seconds=float(number) * _SPAN[unit])
+
+
+@cli.command()
+@click.option("--since", default=None, help="Only stories with an article in this span (e.g. 24h, 3d).")
+@click.option("-n", "--size", default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Story documents as JSON.")
+def stories(since: str | None, size: int, as_json: bool) -> None:
+    """The top stories: most articles and growth first, with their outlets and main names."""
+    from akhbar.search import print_stories, top_stories
+
+    print_stories(top_stories(_settings(), since=_span(since), size=size), as_json=as_json)
 
 
 @cli.command()

@@ -6,6 +6,9 @@ give every article the story and original that reference gives."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -17,11 +20,24 @@ from akhbar.settings import Settings
 from akhbar.wiring import story_params
 from processors.stories.scoring import pairwise
 from processors.stories.stage import StoryStage, keyword_df
-from tests.integration.conftest import REPO, Workers, count_docs, read_topic, wait_for
+from tests.integration.conftest import REPO, Workers, count_docs, read_topic, settings_env, wait_for
 from tests.integration.test_pipeline import produce
 
 GOLD = REPO / "samples" / "stories" / "gold.jsonl"
 N = len(GOLD.read_text(encoding="utf-8").splitlines())
+
+
+def akhbar(s: Settings, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "akhbar", *args],
+        env=settings_env(s),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
 
 
 def indexed(es: Elasticsearch, alias: str) -> dict[str, dict[str, Any]]:
@@ -89,6 +105,19 @@ def test_stories_assigned_in_the_stream_indexed_and_counted_once(
         members = [d for d in docs.values() if d["story_id"] == story_id]
         assert story["article_count"] == len(members)
         assert set(story["sources"]) == {d["source"] for d in members}
+
+    # the CLI: top stories with their outlets, and a search with one line per story
+    top = json.loads(akhbar(settings, "stories", "-n", "5", "--json"))
+    assert [st["article_count"] for st in top] == sorted((st["article_count"] for st in top), reverse=True)
+    assert top[0]["article_count"] == max(st["article_count"] for st in stories.values())
+    assert all(len(st["sources"]) == st["source_count"] >= 1 for st in top)
+    hits = json.loads(akhbar(settings, "search", "غزة", "--stories", "-n", "20", "--json"))
+    assert hits and len({h["_source"]["story_id"] for h in hits}) == len(hits)  # one hit per story
+    assert all(h["_story"]["id"] == h["_source"]["story_id"] for h in hits)
+    gaza = {d["story_id"] for d in docs.values() if "غزة" in d["title"] + d["body"]}
+    assert {h["_source"]["story_id"] for h in hits} <= gaza | {None}
+    text = akhbar(settings, "search", "غزة", "--stories")
+    assert text.count("story: ") == len(hits)
 
     # a replay of the same input: the stage finds every article in its state; nothing is counted twice
     produce(settings, GOLD)
