@@ -254,9 +254,13 @@ class SinkWorker:
                 self.batcher.add(item, len(value))
                 return
             detail = f"the Kafka key {key!r} is not the document's id {doc['id']!r}"
+        self._reject(record, value, key, replays, Reason.INVALID_ENRICHED, detail)
+
+    def _reject(self, record: Record, value: bytes, key: str | None, replays: int, reason: Reason, detail: str) -> None:
+        """Dead-letter a record the sink cannot index, and mark it done for the next commit."""
         self._dead_letter(
             value,
-            reason=Reason.INVALID_ENRICHED,
+            reason=reason,
             detail=detail[:1000],
             key=key,
             topic=record.topic,
@@ -286,18 +290,7 @@ class SinkWorker:
                 self.batcher.add(item, len(value))
                 return
             detail = f"the Kafka key {key!r} is not the story's id {doc['id']!r}"
-        self._dead_letter(
-            value,
-            reason=Reason.INVALID_STORY,
-            detail=detail[:1000],
-            key=key,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            replays=replays,
-        )
-        tp = TopicPartition(record.topic, record.partition)
-        self._handled[tp] = max(record.offset, self._handled.get(tp, -1))
+        self._reject(record, value, key, replays, Reason.INVALID_STORY, detail)
 
     def _dead_letter(
         self,
